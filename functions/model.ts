@@ -127,9 +127,18 @@ export interface ThreadEntry {
   to: Address[];
   cc: Address[];
   subject: string;
+  /** When the service took the message in. */
   receivedAt: string;
+  /** The message's own Date header, when it has a valid one. */
+  sentAt?: string;
   text: string;
+  /** HTML after the allow-list sanitiser; never the sender's raw HTML. */
   html?: string;
+  /**
+   * Object-store key of the full text and HTML when they were too large to
+   * keep on the entry; `text` and `html` are then shortened.
+   */
+  bodyKey?: string;
   attachments: AttachmentMeta[];
   /** Object-store key of the raw message. */
   rawKey: string;

@@ -1,0 +1,119 @@
+import { NotFoundError, ValidationError } from '../commons/errors.js';
+import type { Incident, IncidentStatus, ThreadEntry } from '../model.js';
+import type {
+  BlobStore,
+  IncidentQuery,
+  IncidentStore,
+} from '../store/ports.js';
+
+/** Page size when the client asks for none. */
+export const DEFAULT_PAGE_SIZE = 25;
+
+/** Largest page a client may ask for. */
+export const MAX_PAGE_SIZE = 100;
+
+const STATUSES: readonly IncidentStatus[] = ['new', 'updated', 'closed'];
+
+const QUERY_FIELDS = new Set([
+  'mailboxId',
+  'interfaceId',
+  'status',
+  'limit',
+  'nextToken',
+]);
+
+/** An incident with its thread, oldest entry first. */
+export interface IncidentWithThread extends Incident {
+  entries: ThreadEntry[];
+}
+
+/**
+ * Checks the query string of `GET /incidents`.
+ *
+ * @param params the query string parameters
+ * @returns the store query
+ * @throws ValidationError naming the parameter that is wrong
+ */
+export function parseIncidentQuery(
+  params: Record<string, string | undefined> | null,
+): IncidentQuery {
+  const query = params ?? {};
+  const unknown = Object.keys(query).find((key) => !QUERY_FIELDS.has(key));
+  if (unknown !== undefined) {
+    throw new ValidationError(
+      unknown,
+      `${unknown} is not a filter; use ${[...QUERY_FIELDS].join(', ')}`,
+    );
+  }
+  const status = query.status;
+  if (status !== undefined && !STATUSES.includes(status as IncidentStatus)) {
+    throw new ValidationError(
+      'status',
+      `status must be one of ${STATUSES.join(', ')}`,
+    );
+  }
+
+  return {
+    mailboxId: query.mailboxId || undefined,
+    interfaceId: query.interfaceId || undefined,
+    status: status as IncidentStatus | undefined,
+    limit: parseLimit(query.limit),
+    nextToken: query.nextToken || undefined,
+  };
+}
+
+function parseLimit(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_PAGE_SIZE;
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new ValidationError(
+      'limit',
+      `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`,
+    );
+  }
+
+  return limit;
+}
+
+/**
+ * One incident with its thread entries.
+ *
+ * @param store the incident store
+ * @param blobs where bodies too large for an entry are kept
+ * @param referenceNumber the incident's `YYMMDD-NNNNNN`
+ * @returns the incident and its entries
+ * @throws NotFoundError when there is no such incident
+ */
+export async function getIncidentWithThread(
+  store: IncidentStore,
+  blobs: BlobStore,
+  referenceNumber: string,
+): Promise<IncidentWithThread> {
+  const incident = await store.getIncident(referenceNumber);
+  if (!incident) throw new NotFoundError('incident', referenceNumber);
+  const entries = await store.listEntries(referenceNumber);
+
+  return {
+    ...incident,
+    entries: await Promise.all(
+      entries.map((entry) => withFullBody(entry, blobs)),
+    ),
+  };
+}
+
+/** Puts back a body that was too large to keep on the entry item. */
+async function withFullBody(
+  entry: ThreadEntry,
+  blobs: BlobStore,
+): Promise<ThreadEntry> {
+  if (!entry.bodyKey) return entry;
+  const stored = await blobs.get(entry.bodyKey);
+  if (!stored) return entry;
+  const body = JSON.parse(stored.toString('utf8')) as {
+    text: string;
+    html?: string;
+  };
+  const { bodyKey: _bodyKey, ...rest } = entry;
+
+  return { ...rest, text: body.text, html: body.html };
+}

@@ -1,0 +1,323 @@
+import { logger } from '../commons/powertools/logger.js';
+import {
+  emptyCounts,
+  type Mailbox,
+  type Run,
+  type RunCounts,
+  type RunMessage,
+  type RunTrigger,
+} from '../model.js';
+import { Pop3AuthError } from '../pop3/errors.js';
+import type {
+  BlobStore,
+  IncidentStore,
+  LeaseStore,
+  MailboxStore,
+  RunStore,
+  SecretStore,
+} from '../store/ports.js';
+import { RunError } from './errors.js';
+import type { MailSource, ServerMessage } from './mail-source.js';
+import { describeFailure, healthAfter } from './mailbox-health.js';
+import { processMessage } from './process-message.js';
+import { filterUnseen, rememberSeen } from './seen-messages.js';
+
+/**
+ * Stop taking new messages when less than this remains of the invocation:
+ * enough to finish the message in hand, QUIT, and write the run record.
+ */
+export const RUN_SAFETY_MARGIN_MS = 60_000;
+
+/** Run entries are written in batches of this many messages. */
+export const RUN_FLUSH_EVERY_MESSAGES = 50;
+
+/** The lease is renewed when less than this share of its time remains. */
+const LEASE_RENEW_FRACTION = 0.5;
+
+/** Everything a run talks to. */
+export interface RunDependencies {
+  mailboxes: MailboxStore;
+  leases: LeaseStore;
+  runs: RunStore;
+  incidents: IncidentStore;
+  blobs: BlobStore;
+  secrets: SecretStore;
+  /** Opens an authenticated session on the mailbox's server. */
+  connect(mailbox: Mailbox, password: string): Promise<MailSource>;
+  /** Milliseconds left before the invocation is cut off. */
+  remainingTimeMs(): number;
+  /** How long a lease lasts before another run may take the mailbox. */
+  leaseTtlMs: number;
+  /** Current time; tests pass a fixed clock. */
+  now(): Date;
+}
+
+/** What to run. `runId` comes from the dispatcher's queued run record. */
+export interface RunRequest {
+  mailboxId: string;
+  runId: string;
+  trigger: RunTrigger;
+}
+
+/** The finished run, and whether mail was left for a continuation. */
+export interface RunResult {
+  run: Run;
+  /** True when the run stopped early for time and mail remains. */
+  moreMail: boolean;
+}
+
+/**
+ * Runs one mailbox once: takes its lease, logs in, turns each new message
+ * into a durable outcome before deleting it, commits with QUIT, records the
+ * run and the mailbox's health, and gives the lease back.
+ *
+ * @param request the mailbox, the run id and what triggered it
+ * @param deps stores, the mail connector and the clock
+ * @returns the run as recorded
+ */
+export async function runMailbox(
+  request: RunRequest,
+  deps: RunDependencies,
+): Promise<RunResult> {
+  const mailbox = await deps.mailboxes.get(request.mailboxId);
+  if (!mailbox) {
+    return { run: await failMissing(request, deps), moreMail: false };
+  }
+  await ensureRunRecord(request, deps);
+
+  const lease = await deps.leases.acquire(
+    mailbox.id,
+    request.runId,
+    deps.leaseTtlMs,
+    deps.now(),
+  );
+  if (!lease.acquired) {
+    return { run: await skip(request, deps), moreMail: false };
+  }
+  try {
+    return await runLeased(mailbox, request, deps);
+  } finally {
+    await deps.leases.release(mailbox.id, request.runId);
+  }
+}
+
+async function runLeased(
+  mailbox: Mailbox,
+  request: RunRequest,
+  deps: RunDependencies,
+): Promise<RunResult> {
+  const startedAt = deps.now();
+  await deps.runs.markRunning(request.runId, startedAt);
+  const progress = new RunProgress(request.runId, deps);
+  let moreMail = false;
+  let failure: unknown;
+  try {
+    moreMail = await fetchAll(mailbox, deps, progress);
+  } catch (error) {
+    failure = error;
+  }
+  await progress.flush();
+
+  const finishedAt = deps.now();
+  const error = failure === undefined ? undefined : describeFailure(failure);
+  const status = error ? 'failed' : 'succeeded';
+  await deps.runs.finish(request.runId, {
+    status,
+    finishedAt,
+    counts: progress.counts,
+    error,
+  });
+  const run = await readRun(request.runId, deps);
+  await deps.mailboxes.recordHealth(
+    mailbox.id,
+    healthAfter(mailbox, run, failure, finishedAt),
+    finishedAt,
+  );
+  if (failure !== undefined) {
+    logger.warn('mailbox run failed', {
+      mailboxId: mailbox.id,
+      runId: request.runId,
+      error: failure as Error,
+    });
+  }
+
+  return { run, moreMail };
+}
+
+/** Returns true when it stopped early and mail is left on the server. */
+async function fetchAll(
+  mailbox: Mailbox,
+  deps: RunDependencies,
+  progress: RunProgress,
+): Promise<boolean> {
+  const source = await login(mailbox, deps);
+  let committed = false;
+  try {
+    const listed = await source.listMessages();
+    const pending = mailbox.leaveOnServer
+      ? await filterUnseen(mailbox.id, listed, deps.incidents)
+      : listed;
+    const taken = await takeMessages(mailbox, source, pending, deps, progress);
+    await source.commit();
+    committed = true;
+
+    return taken < pending.length;
+  } finally {
+    if (!committed) source.abandon();
+  }
+}
+
+async function takeMessages(
+  mailbox: Mailbox,
+  source: MailSource,
+  pending: readonly ServerMessage[],
+  deps: RunDependencies,
+  progress: RunProgress,
+): Promise<number> {
+  let taken = 0;
+  let leaseRenewedAt = deps.now().getTime();
+  await source.retrieve(pending, async (message, raw) => {
+    const entry = await processMessage(
+      mailbox,
+      { uid: message.uid, raw },
+      deps,
+      deps.now(),
+    );
+    if (mailbox.leaveOnServer) {
+      await rememberSeen(mailbox.id, message.uid, deps.incidents);
+    } else {
+      source.markDeleted(message.msgNo);
+    }
+    taken += 1;
+    await progress.add(entry);
+
+    const now = deps.now().getTime();
+    if (now - leaseRenewedAt > deps.leaseTtlMs * LEASE_RENEW_FRACTION) {
+      await deps.leases.renew(
+        mailbox.id,
+        progress.runId,
+        deps.leaseTtlMs,
+        deps.now(),
+      );
+      leaseRenewedAt = now;
+    }
+
+    return deps.remainingTimeMs() >= RUN_SAFETY_MARGIN_MS;
+  });
+
+  return taken;
+}
+
+/**
+ * Logs in with the stored password. When the server rejects it, the
+ * password is read once more bypassing the cache, since an admin may have
+ * just rotated it.
+ */
+async function login(
+  mailbox: Mailbox,
+  deps: RunDependencies,
+): Promise<MailSource> {
+  const password = await deps.secrets.getPassword(mailbox.secretName);
+  try {
+    return await deps.connect(mailbox, password);
+  } catch (error) {
+    if (!(error instanceof Pop3AuthError)) throw error;
+    const fresh = await deps.secrets.getPassword(mailbox.secretName, {
+      forceFetch: true,
+    });
+    if (fresh === password) throw error;
+
+    return deps.connect(mailbox, fresh);
+  }
+}
+
+/** Counts and run entries, written to the run record in batches. */
+class RunProgress {
+  readonly counts: RunCounts = emptyCounts();
+  readonly messages: RunMessage[] = [];
+  private flushed = 0;
+
+  constructor(
+    readonly runId: string,
+    private readonly deps: RunDependencies,
+  ) {}
+
+  async add(entry: RunMessage): Promise<void> {
+    this.messages.push(entry);
+    this.counts.seen += 1;
+    this.counts[entry.outcome] += 1;
+    if (this.messages.length - this.flushed >= RUN_FLUSH_EVERY_MESSAGES) {
+      await this.flush();
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.flushed === this.messages.length) return;
+    const batch = this.messages.slice(this.flushed);
+    await this.deps.runs.appendMessages(this.runId, this.flushed, batch);
+    this.flushed = this.messages.length;
+  }
+}
+
+async function ensureRunRecord(
+  request: RunRequest,
+  deps: RunDependencies,
+): Promise<void> {
+  if (await deps.runs.get(request.runId)) return;
+  await deps.runs.create({
+    runId: request.runId,
+    mailboxId: request.mailboxId,
+    trigger: request.trigger,
+    status: 'queued',
+    queuedAt: deps.now().toISOString(),
+    counts: emptyCounts(),
+    messages: [],
+  });
+}
+
+async function skip(request: RunRequest, deps: RunDependencies): Promise<Run> {
+  const finishedAt = deps.now();
+  await deps.runs.finish(request.runId, {
+    status: 'skipped',
+    finishedAt,
+    counts: emptyCounts(),
+  });
+  logger.info('mailbox run skipped', {
+    mailboxId: request.mailboxId,
+    runId: request.runId,
+    reason: 'lease-held',
+  });
+
+  return readRun(request.runId, deps);
+}
+
+async function failMissing(
+  request: RunRequest,
+  deps: RunDependencies,
+): Promise<Run> {
+  const error = {
+    code: 'MailboxNotFound',
+    message: `mailbox ${request.mailboxId} does not exist; it may have been deleted after the run was queued`,
+  };
+  await ensureRunRecord(request, deps);
+  await deps.runs.finish(request.runId, {
+    status: 'failed',
+    finishedAt: deps.now(),
+    counts: emptyCounts(),
+    error,
+  });
+
+  return readRun(request.runId, deps);
+}
+
+async function readRun(runId: string, deps: RunDependencies): Promise<Run> {
+  const run = await deps.runs.get(runId);
+  if (!run) {
+    throw new RunError(
+      'RunRecordMissing',
+      `run ${runId} vanished from the run store while it was being written`,
+    );
+  }
+
+  return run;
+}
