@@ -3,9 +3,9 @@ import { Pop3Session } from '../pop3/pop3-session.js';
 import type { MailSource, ServerMessage } from './mail-source.js';
 
 /**
- * Messages asked for in one pipelined batch. Between batches the run checks
- * its clock, so a batch must stay small enough to finish inside the safety
- * margin even at a slow server, and large enough to keep the window full.
+ * Messages asked for in one pipelined batch. The run may stop after any
+ * message; then only the RETRs already in flight (the session's pipeline
+ * window) are awaited, never the rest of the batch.
  */
 export const RETRIEVE_BATCH_MESSAGES = 64;
 
@@ -30,6 +30,9 @@ export async function connectPop3(
 
   return new Pop3MailSource(session);
 }
+
+/** Thrown inside retrMany to end it when the run says stop. */
+const STOP_RETRIEVING = Symbol('stop retrieving');
 
 /** {@link MailSource} over one POP3 session. */
 export class Pop3MailSource implements MailSource {
@@ -56,19 +59,26 @@ export class Pop3MailSource implements MailSource {
     messages: readonly ServerMessage[],
     onMessage: (message: ServerMessage, raw: Buffer) => Promise<boolean>,
   ): Promise<void> {
-    let keepGoing = true;
-    for (let start = 0; keepGoing && start < messages.length; ) {
+    for (let start = 0; start < messages.length; ) {
       const batch = messages.slice(start, start + RETRIEVE_BATCH_MESSAGES);
       const byNumber = new Map(
         batch.map((message) => [message.msgNo, message]),
       );
-      await this.session.retrMany(
-        batch.map((message) => message.msgNo),
-        async (raw, msgNo) => {
-          const message = byNumber.get(msgNo);
-          if (keepGoing && message) keepGoing = await onMessage(message, raw);
-        },
-      );
+      try {
+        await this.session.retrMany(
+          batch.map((message) => message.msgNo),
+          async (raw, msgNo) => {
+            const message = byNumber.get(msgNo);
+            if (message && !(await onMessage(message, raw))) {
+              // retrMany sends no further RETR once its handler throws.
+              throw STOP_RETRIEVING;
+            }
+          },
+        );
+      } catch (error) {
+        if (error === STOP_RETRIEVING) return;
+        throw error;
+      }
       start += batch.length;
     }
   }

@@ -77,6 +77,14 @@ async function decide(
   now: Date,
 ): Promise<Decided> {
   const sha256 = sha256Hex(raw);
+  if (raw.length > mailbox.maxMessageBytes) {
+    const key = contentKey(raw);
+    const record = await findOrRecord(stores, mailbox.id, key, () => ({
+      outcome: 'quarantined',
+      reason: 'oversize',
+    }));
+    return { record };
+  }
   let parsed: ParsedMessage;
   try {
     parsed = await parseMessage(raw);

@@ -157,7 +157,18 @@ async function fetchAll(
     const pending = mailbox.leaveOnServer
       ? await filterUnseen(mailbox.id, listed, deps.incidents)
       : listed;
-    const taken = await takeMessages(mailbox, source, pending, deps, progress);
+    let taken: number;
+    try {
+      taken = await takeMessages(mailbox, source, pending, deps, progress);
+    } catch (error) {
+      // Only durable messages are marked deleted, so QUIT is safe here; it
+      // keeps the next run from fetching those messages again.
+      committed = await source.commit().then(
+        () => true,
+        () => false,
+      );
+      throw error;
+    }
     await source.commit();
     committed = true;
 

@@ -36,7 +36,9 @@ export function errorToResponse(error: unknown): APIGatewayProxyResult {
   }
   const status = (error as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return errorResponse(status, 'BadRequest', (error as Error).message);
+    // The router answers an unknown route with a 404 of its own.
+    const code = status === 404 ? 'NotFound' : 'BadRequest';
+    return errorResponse(status, code, (error as Error).message);
   }
   logger.error('request failed', { error: error as Error });
 

@@ -48,7 +48,7 @@ export function readJsonObject(
  * @param event the API Gateway event
  * @param name the parameter's name in the route template
  * @returns its decoded value
- * @throws ValidationError when it is missing or empty
+ * @throws ValidationError when it is missing, empty or wrongly escaped
  */
 export function pathParameter(
   event: APIGatewayProxyEvent,
@@ -58,6 +58,13 @@ export function pathParameter(
   if (!value) {
     throw new ValidationError(name, `path parameter ${name} is required`);
   }
-
-  return decodeURIComponent(value);
+  try {
+    return decodeURIComponent(value);
+  } catch (error) {
+    throw new ValidationError(
+      name,
+      `path parameter ${name} has a malformed percent escape`,
+      { cause: error },
+    );
+  }
 }
