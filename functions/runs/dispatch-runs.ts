@@ -134,8 +134,13 @@ export async function dispatchRuns(
           : result,
       );
     } catch (error) {
-      if (!(error instanceof DispatchError)) throw error;
-      failed.push(error);
+      // One mailbox's failure (Invoke, or a store write) must not keep the
+      // other mailboxes from their runs.
+      failed.push(
+        error instanceof DispatchError
+          ? error
+          : new DispatchError(mailbox.id, { cause: error }),
+      );
     }
   });
 

@@ -5,6 +5,7 @@ import {
   type Run,
   type RunCounts,
   type RunMessage,
+  type RunStatus,
   type RunTrigger,
 } from '../model.js';
 import { Pop3AuthError } from '../pop3/errors.js';
@@ -30,6 +31,13 @@ export const RUN_SAFETY_MARGIN_MS = 60_000;
 
 /** Run entries are written in batches of this many messages. */
 export const RUN_FLUSH_EVERY_MESSAGES = 50;
+
+/** Statuses after which a run never changes again. */
+const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
+  'succeeded',
+  'failed',
+  'skipped',
+]);
 
 /** The lease is renewed when less than this share of its time remains. */
 const LEASE_RENEW_FRACTION = 0.5;
@@ -83,7 +91,12 @@ export async function runMailbox(
   if (!mailbox) {
     return { run: await failMissing(request, deps), moreMail: false };
   }
-  await ensureRunRecord(request, deps);
+  const existing = await ensureRunRecord(request, deps);
+  if (existing && FINAL_STATUSES.has(existing.status)) {
+    // Lambda delivers async events at least once; a second delivery of a
+    // finished run must not run the mailbox again under the same id.
+    return { run: existing, moreMail: false };
+  }
 
   const lease = await deps.leases.acquire(
     mailbox.id,
@@ -270,11 +283,13 @@ class RunProgress {
   }
 }
 
+/** Returns the run record that already existed, if any. */
 async function ensureRunRecord(
   request: RunRequest,
   deps: RunDependencies,
-): Promise<void> {
-  if (await deps.runs.get(request.runId)) return;
+): Promise<Run | undefined> {
+  const existing = await deps.runs.get(request.runId);
+  if (existing) return existing;
   await deps.runs.create({
     runId: request.runId,
     mailboxId: request.mailboxId,
@@ -284,6 +299,8 @@ async function ensureRunRecord(
     counts: emptyCounts(),
     messages: [],
   });
+
+  return undefined;
 }
 
 async function skip(request: RunRequest, deps: RunDependencies): Promise<Run> {

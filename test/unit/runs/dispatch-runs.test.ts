@@ -226,6 +226,27 @@ describe('dispatch', () => {
       expect(dispatched.map((run) => run.mailboxId)).toEqual([healthy.id]);
     });
 
+    it('still dispatches the rest when a store write fails for one mailbox', async () => {
+      const broken = mailbox();
+      const healthy = mailbox();
+      const deps = dispatcher();
+      const runs = Object.create(stores.runs) as typeof stores.runs;
+      runs.create = async (run) => {
+        if (run.mailboxId === broken.id) throw new Error('table unavailable');
+        await stores.runs.create(run);
+      };
+
+      const { dispatched, failed } = await dispatchRuns(
+        [broken, healthy],
+        'schedule',
+        { ...deps, runs },
+      );
+
+      expect(failed.map((error) => error.mailboxId)).toEqual([broken.id]);
+      expect(failed[0]).toBeInstanceOf(DispatchError);
+      expect(dispatched.map((run) => run.mailboxId)).toEqual([healthy.id]);
+    });
+
     it(`keeps at most ${DISPATCH_CONCURRENCY} invokes in flight`, async () => {
       // Invokes are held until no new one has arrived for a while, so every
       // invoke the dispatcher lets run at once is in flight together.

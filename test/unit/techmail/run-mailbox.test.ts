@@ -529,6 +529,24 @@ describe('runMailbox', () => {
       expect(await stores.leases.holder(mailbox.id, NOW)).toBe('other-run');
     });
 
+    it('does not run the mailbox again when a finished run is delivered twice', async () => {
+      const mailbox = await addMailbox(stores);
+      const request = {
+        mailboxId: mailbox.id,
+        runId: randomUUID(),
+        trigger: 'schedule' as const,
+      };
+      const first = serverWith(composeMail());
+      await runMailbox(request, dependencies(first));
+      const second = serverWith(composeMail());
+
+      const { run } = await runMailbox(request, dependencies(second));
+
+      expect(run.status).toBe('succeeded');
+      expect(run.counts.created).toBe(1);
+      expect(second.log).toEqual([]);
+    });
+
     it('gives the lease back when the run ends', async () => {
       const mailbox = await addMailbox(stores);
 
