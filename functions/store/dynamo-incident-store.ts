@@ -1,4 +1,5 @@
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -19,6 +20,12 @@ import { StoreError, StoreThrottledError, toStoreError } from './errors.js';
 import { ALL_INCIDENTS, queryIncidentPage } from './incident-listing.js';
 import { MessageIdIndex, uniqueMessageIds } from './message-id-index.js';
 import type { IncidentQuery, IncidentStore, LedgerRecord } from './ports.js';
+import { QuarantineIndex } from './quarantine-index.js';
+import type {
+  QuarantinePage,
+  QuarantineRecord,
+  QuarantineRelease,
+} from './quarantine-port.js';
 
 /**
  * Tries of `touchIncident` when concurrent touches keep changing the
@@ -52,6 +59,7 @@ const INCIDENT_INDEX_ATTRIBUTES = [
  */
 export class DynamoIncidentStore implements IncidentStore {
   private readonly messageIds: MessageIdIndex;
+  private readonly quarantine: QuarantineIndex;
 
   /**
    * @param client the document client
@@ -62,6 +70,7 @@ export class DynamoIncidentStore implements IncidentStore {
     private readonly tableName: string,
   ) {
     this.messageIds = new MessageIdIndex(client, tableName);
+    this.quarantine = new QuarantineIndex(client, tableName);
   }
 
   /** The ledger record of a message (consistent read), if any. */
@@ -267,6 +276,61 @@ export class DynamoIncidentStore implements IncidentStore {
     const page = await queryIncidentPage(this.client, this.tableName, query);
 
     return { items: page.items.map(toIncident), nextToken: page.nextToken };
+  }
+
+  /** Indexes a quarantined message; see {@link QuarantineIndex.put}. */
+  async putQuarantined(record: QuarantineRecord): Promise<void> {
+    await this.quarantine.put(record);
+  }
+
+  /** The quarantine record of a message, or undefined. */
+  async getQuarantined(
+    mailboxId: string,
+    sha256: string,
+  ): Promise<QuarantineRecord | undefined> {
+    return this.quarantine.get(mailboxId, sha256);
+  }
+
+  /** Messages still in quarantine, newest first. */
+  async listQuarantined(
+    mailboxId: string,
+    page: { limit: number; nextToken?: string },
+  ): Promise<QuarantinePage> {
+    return this.quarantine.list(mailboxId, page);
+  }
+
+  /** Takes a message out of quarantine, recording what it became. */
+  async releaseQuarantined(
+    mailboxId: string,
+    sha256: string,
+    release: QuarantineRelease,
+  ): Promise<void> {
+    await this.quarantine.release(mailboxId, sha256, release);
+  }
+
+  /** Deletes the ledger record only while it says `quarantined`. */
+  async forgetQuarantineDecision(
+    mailboxId: string,
+    messageKey: string,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: ledgerPk(mailboxId, messageKey), sk: LEDGER_SK },
+          ConditionExpression: 'outcome = :quarantined',
+          ExpressionAttributeValues: { ':quarantined': 'quarantined' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) {
+        throw toStoreError(
+          error,
+          'incidents.forgetQuarantineDecision',
+          mailboxId,
+        );
+      }
+    }
   }
 
   /** One conditional touch; false when the Message-ID list changed. */

@@ -10,6 +10,7 @@ import type {
   RunSummary,
   ThreadEntry,
 } from '../model.js';
+import type { QuarantineStore } from './quarantine-port.js';
 
 /** Fields an admin sets when creating a mailbox (password excluded). */
 export type NewMailbox = Pick<
@@ -155,8 +156,11 @@ export interface IncidentQuery {
   nextToken?: string;
 }
 
-/** Incidents, thread entries and the idempotency ledger. */
-export interface IncidentStore {
+/**
+ * Incidents, thread entries, the idempotency ledger and the quarantine
+ * index.
+ */
+export interface IncidentStore extends QuarantineStore {
   /** Ledger entry of a message, if any. */
   getLedger(
     mailboxId: string,

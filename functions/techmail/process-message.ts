@@ -12,6 +12,7 @@ import type {
   ThreadEntry,
 } from '../model.js';
 import type { BlobStore, IncidentStore, LedgerRecord } from '../store/ports.js';
+import { limitStoredFields } from './stored-fields.js';
 
 /**
  * Text plus HTML kept on a thread entry item. DynamoDB items are limited to
@@ -87,7 +88,7 @@ async function decide(
   }
   let parsed: ParsedMessage;
   try {
-    parsed = await parseMessage(raw);
+    parsed = limitStoredFields(await parseMessage(raw));
   } catch (error) {
     if (!(error instanceof MailParseError)) throw error;
     const key = contentKey(raw);
@@ -188,11 +189,16 @@ async function apply(
   stores: MessageStores,
 ): Promise<void> {
   if (record.outcome === 'quarantined' || !parsed) {
-    await stores.blobs.put(
-      quarantineKey(mailbox.id, record.sha256),
-      raw,
-      'message/rfc822',
-    );
+    const key = quarantineKey(mailbox.id, record.sha256);
+    await stores.blobs.put(key, raw, 'message/rfc822');
+    await stores.incidents.putQuarantined({
+      mailboxId: mailbox.id,
+      sha256: record.sha256,
+      key,
+      reason: record.reason ?? 'unparseable',
+      sizeBytes: raw.length,
+      quarantinedAt: record.decidedAt,
+    });
     return;
   }
   const ref = record.referenceNumber;
