@@ -74,15 +74,25 @@ export async function dispatchRun(
   if (!lease.acquired) {
     return { status: 'running', runId: lease.holderRunId, mailboxId };
   }
-  await deps.runs.create({
-    runId,
-    mailboxId,
-    trigger,
-    status: 'queued',
-    queuedAt: now.toISOString(),
-    counts: emptyCounts(),
-    messages: [],
-  });
+  try {
+    if (lease.tookOverFrom !== undefined) {
+      await abandonRun(lease.tookOverFrom, runId, deps);
+    }
+    await deps.runs.create({
+      runId,
+      mailboxId,
+      trigger,
+      status: 'queued',
+      queuedAt: now.toISOString(),
+      counts: emptyCounts(),
+      messages: [],
+    });
+  } catch (error) {
+    // Otherwise the mailbox stays locked by a run that does not exist, and
+    // every request until the lease expires gets a 409 naming it.
+    await deps.leases.release(mailboxId, runId);
+    throw error;
+  }
   try {
     await deps.invoke({ mailboxId, runId, trigger });
   } catch (error) {
@@ -145,6 +155,21 @@ export async function dispatchRuns(
   });
 
   return { dispatched, failed };
+}
+
+/**
+ * Fails the run whose lease expired under it: it crashed or timed out, and
+ * would otherwise show `running` (or `queued`) forever.
+ */
+async function abandonRun(
+  abandonedRunId: string,
+  successorRunId: string,
+  deps: DispatchDependencies,
+): Promise<void> {
+  await deps.runs.abandon(abandonedRunId, deps.now(), {
+    code: 'RunAbandoned',
+    message: `the run stopped before it finished (a crash or a timeout) and its lease expired; run ${successorRunId} took the mailbox over and picks up what was left`,
+  });
 }
 
 function isBackingOff(mailbox: Mailbox, now: Date): boolean {

@@ -46,8 +46,12 @@ export class DynamoLeaseStore implements LeaseStore {
   ): Promise<LeaseResult> {
     assertTtl(ttlMs);
     for (let attempt = 1; attempt <= LEASE_ACQUIRE_ATTEMPTS; attempt += 1) {
-      if (await this.tryPut(mailboxId, runId, ttlMs, now)) {
-        return { acquired: true };
+      const put = await this.tryPut(mailboxId, runId, ttlMs, now);
+      if (put.written) {
+        const previous = put.previousRunId;
+        return previous === undefined || previous === runId
+          ? { acquired: true }
+          : { acquired: true, tookOverFrom: previous };
       }
       const holderRunId = await this.holder(mailboxId, now);
       if (holderRunId !== undefined) return { acquired: false, holderRunId };
@@ -123,14 +127,15 @@ export class DynamoLeaseStore implements LeaseStore {
     return String(item.runId);
   }
 
+  /** Puts the lease unless another run holds it; says whom it replaced. */
   private async tryPut(
     mailboxId: string,
     runId: string,
     ttlMs: number,
     now: Date,
-  ): Promise<boolean> {
+  ): Promise<{ written: boolean; previousRunId?: string }> {
     try {
-      await this.client.send(
+      const { Attributes: previous } = await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -144,12 +149,17 @@ export class DynamoLeaseStore implements LeaseStore {
           ConditionExpression:
             'attribute_not_exists(pk) OR expiresAt <= :now OR runId = :runId',
           ExpressionAttributeValues: { ':now': now.getTime(), ':runId': runId },
+          ReturnValues: 'ALL_OLD',
         }),
       );
 
-      return true;
+      return {
+        written: true,
+        previousRunId:
+          previous?.runId === undefined ? undefined : String(previous.runId),
+      };
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return { written: false };
       throw toStoreError(error, 'leases.acquire', mailboxId);
     }
   }

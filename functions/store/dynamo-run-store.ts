@@ -192,6 +192,42 @@ export class DynamoRunStore implements RunStore {
     }));
   }
 
+  /**
+   * Fails the run unless it reached a final state meanwhile: a conditional
+   * update, so a run that did finish after all is never overwritten.
+   */
+  async abandon(
+    runId: string,
+    finishedAt: Date,
+    error: NonNullable<Run['error']>,
+  ): Promise<boolean> {
+    const update = buildUpdate({
+      status: 'failed',
+      finishedAt: finishedAt.toISOString(),
+      error,
+    });
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: runPk(runId), sk: HEADER_SK },
+          ...update,
+          ConditionExpression: '#status IN (:queued, :running)',
+          ExpressionAttributeValues: {
+            ...update.ExpressionAttributeValues,
+            ':queued': 'queued',
+            ':running': 'running',
+          },
+        }),
+      );
+
+      return true;
+    } catch (caught) {
+      if (isConditionFailure(caught)) return false;
+      throw toStoreError(caught, 'runs.abandon', runId);
+    }
+  }
+
   /** Sets defined fields and removes undefined ones on an existing header. */
   private async updateHeader(
     runId: string,

@@ -71,9 +71,13 @@ export interface MailboxStore {
   recordHealth(id: string, health: MailboxHealth, now: Date): Promise<void>;
 }
 
-/** Result of trying to take a mailbox's lease. */
+/**
+ * Result of trying to take a mailbox's lease. `tookOverFrom` names the run
+ * whose lease had expired when this one took it: that run stopped without
+ * giving the lease back (a crash, a timeout).
+ */
 export type LeaseResult =
-  | { acquired: true }
+  | { acquired: true; tookOverFrom?: string }
   | { acquired: false; holderRunId: string };
 
 /** One-run-per-mailbox leases with an expiry. */
@@ -130,6 +134,16 @@ export interface RunStore {
   ): Promise<void>;
   /** Most recent runs of a mailbox, newest first. */
   listByMailbox(mailboxId: string, limit: number): Promise<Run[]>;
+  /**
+   * Fails a run that is still `queued` or `running` although it can no
+   * longer finish; a run in any other state is left as it is. Returns
+   * whether the run was changed.
+   */
+  abandon(
+    runId: string,
+    finishedAt: Date,
+    error: NonNullable<Run['error']>,
+  ): Promise<boolean>;
 }
 
 /** State of one message in the processing ledger. */

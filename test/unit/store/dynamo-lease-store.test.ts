@@ -55,7 +55,7 @@ describe('DynamoLeaseStore', () => {
         later(TTL_MS),
       );
 
-      expect(result).toEqual({ acquired: true });
+      expect(result).toEqual({ acquired: true, tookOverFrom: 'run-1' });
       expect(await leases.holder('mbx-expired', later(TTL_MS))).toBe('run-2');
     });
 
