@@ -6,6 +6,23 @@
 /** How the POP3 connection is protected. */
 export type Pop3Security = 'tls' | 'starttls' | 'none';
 
+/**
+ * How eagerly a mailbox treats mail as automatic (auto-replies, list mail,
+ * bounces recognised by heuristics); `functions/classify` defines which
+ * signals each level acts on.
+ */
+export type AutoReplyDetection =
+  | 'off'
+  | 'conservative'
+  | 'moderate'
+  | 'aggressive';
+
+/**
+ * Who may add to an existing incident by mail: `anyone` quoting it, or
+ * only its `contact` and the addresses its entries were sent to or copied.
+ */
+export type UpdatePolicy = 'anyone' | 'contact';
+
 /** Health of a mailbox as shown to admins. */
 export type MailboxStatus = 'ok' | 'never-run' | 'login-failed' | 'failing';
 
@@ -21,6 +38,17 @@ export interface Mailbox {
   enabled: boolean;
   leaveOnServer: boolean;
   maxMessageBytes: number;
+  /**
+   * The mailbox's own e-mail addresses (lower case): mail from any
+   * mailbox's address is the help desk's own mail coming back.
+   */
+  addresses: string[];
+  autoReplyDetection: AutoReplyDetection;
+  updatePolicy: UpdatePolicy;
+  /** Messages one sender may send per window; 0 turns flood control off. */
+  floodLimit: number;
+  /** Length of the flood window in hours. */
+  floodWindowHours: number;
   /** Name of the secret that holds the password. */
   secretName: string;
   status: MailboxStatus;

@@ -1,6 +1,12 @@
 import { ValidationError } from '../commons/errors.js';
 import type { Pop3Security } from '../model.js';
 import type { MailboxPatch } from '../store/ports.js';
+import {
+  defaultMailSettings,
+  MAIL_SETTING_FIELDS,
+  type MailSettings,
+  readMailSettings,
+} from './mail-settings.js';
 
 /** Default per-message size limit, as the large help desks use. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
@@ -37,10 +43,11 @@ const CREATE_FIELDS = new Set([
   'enabled',
   'leaveOnServer',
   'maxMessageBytes',
+  ...MAIL_SETTING_FIELDS,
 ]);
 
 /** A checked `POST /mailboxes` body. */
-export interface MailboxInput {
+export interface MailboxInput extends MailSettings {
   name: string;
   popServer: string;
   popPort: number;
@@ -55,7 +62,8 @@ export interface MailboxInput {
 
 /**
  * Checks a `POST /mailboxes` body and fills in defaults: security `tls` on
- * port 995; plaintext only when `security: "none"` is asked for.
+ * port 995; plaintext only when `security: "none"` is asked for; the mail
+ * settings of `mail-settings.ts`.
  *
  * @param body the parsed JSON body
  * @returns the mailbox input
@@ -66,19 +74,22 @@ export function validateNewMailbox(
 ): MailboxInput {
   rejectUnknown(body, CREATE_FIELDS);
   const security = optionalSecurity(body.security) ?? 'tls';
+  const popAccount = requiredText(body, 'popAccount');
 
   return {
     name: requiredText(body, 'name'),
     popServer: host(body, 'popServer'),
     popPort: optionalPort(body.popPort) ?? DEFAULT_PORTS[security],
     security,
-    popAccount: requiredText(body, 'popAccount'),
+    popAccount,
     password: password(body.password),
     interfaceId: optionalText(body, 'interfaceId') ?? 'default',
     enabled: optionalBoolean(body, 'enabled') ?? true,
     leaveOnServer: optionalBoolean(body, 'leaveOnServer') ?? false,
     maxMessageBytes:
       optionalSize(body.maxMessageBytes) ?? DEFAULT_MAX_MESSAGE_BYTES,
+    ...defaultMailSettings(popAccount),
+    ...readMailSettings(body),
   };
 }
 
@@ -106,6 +117,7 @@ export function validateMailboxPatch(body: Record<string, unknown>): {
     enabled: optionalBoolean(body, 'enabled'),
     leaveOnServer: optionalBoolean(body, 'leaveOnServer'),
     maxMessageBytes: optionalSize(body.maxMessageBytes),
+    ...readMailSettings(body),
   };
   if (patch.security && patch.popPort === undefined) {
     patch.popPort = DEFAULT_PORTS[patch.security];

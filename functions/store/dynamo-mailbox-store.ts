@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../commons/errors.js';
+import { withMailSettings } from '../mailboxes/mail-settings.js';
 import type { Mailbox } from '../model.js';
 import { AccountGuards, accountGuardPk } from './account-guard.js';
 import {
@@ -35,6 +36,11 @@ const PATCHABLE_FIELDS = [
   'enabled',
   'leaveOnServer',
   'maxMessageBytes',
+  'addresses',
+  'autoReplyDetection',
+  'updatePolicy',
+  'floodLimit',
+  'floodWindowHours',
 ] as const satisfies readonly (keyof MailboxPatch)[];
 
 const MAILBOX_SK = 'MAILBOX';
@@ -287,6 +293,7 @@ function mailboxPk(id: string): string {
   return `MAILBOX#${id}`;
 }
 
+/** A stored mailbox; settings added since it was written get defaults. */
 function toMailbox(item: Item): Mailbox {
-  return withoutAttributes(item, ['pk', 'sk']);
+  return withMailSettings(withoutAttributes(item, ['pk', 'sk']));
 }

@@ -24,6 +24,11 @@ export type NewMailbox = Pick<
   | 'enabled'
   | 'leaveOnServer'
   | 'maxMessageBytes'
+  | 'addresses'
+  | 'autoReplyDetection'
+  | 'updatePolicy'
+  | 'floodLimit'
+  | 'floodWindowHours'
   | 'secretName'
 > & { id: string };
 
@@ -40,6 +45,11 @@ export type MailboxPatch = Partial<
     | 'enabled'
     | 'leaveOnServer'
     | 'maxMessageBytes'
+    | 'addresses'
+    | 'autoReplyDetection'
+    | 'updatePolicy'
+    | 'floodLimit'
+    | 'floodWindowHours'
   >
 >;
 

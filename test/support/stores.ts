@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDocumentClient } from '../../functions/commons/clients/dynamodb.js';
 import { readConfig } from '../../functions/commons/config.js';
+import { defaultMailSettings } from '../../functions/mailboxes/mail-settings.js';
 import type { Mailbox } from '../../functions/model.js';
 import { createStores } from '../../functions/store/index.js';
 import type {
@@ -113,6 +114,7 @@ export async function addMailbox(
     enabled: true,
     leaveOnServer: false,
     maxMessageBytes: 25 * 1024 * 1024,
+    ...defaultMailSettings(`support-${id}`),
     secretName: `techmail/mailboxes/${id}`,
     ...overrides,
   };

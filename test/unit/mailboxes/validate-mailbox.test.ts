@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../functions/commons/errors.js';
 import {
+  DEFAULT_AUTO_REPLY_DETECTION,
+  DEFAULT_FLOOD_LIMIT,
+  DEFAULT_FLOOD_WINDOW_HOURS,
+  DEFAULT_UPDATE_POLICY,
+  MAX_ADDRESSES,
+  MAX_FLOOD_LIMIT,
+  MAX_FLOOD_WINDOW_HOURS,
+} from '../../../functions/mailboxes/mail-settings.js';
+import {
   DEFAULT_MAX_MESSAGE_BYTES,
   MAX_MAX_MESSAGE_BYTES,
   validateMailboxPatch,
@@ -38,6 +47,40 @@ describe('validate mailbox', () => {
         enabled: true,
         leaveOnServer: false,
         maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+        addresses: ['support@example.com'],
+        autoReplyDetection: DEFAULT_AUTO_REPLY_DETECTION,
+        updatePolicy: DEFAULT_UPDATE_POLICY,
+        floodLimit: DEFAULT_FLOOD_LIMIT,
+        floodWindowHours: DEFAULT_FLOOD_WINDOW_HOURS,
+      });
+    });
+
+    it('keeps no own address when the account is not an e-mail address', () => {
+      const input = validateNewMailbox({ ...VALID, popAccount: 'support' });
+
+      expect(input.addresses).toEqual([]);
+    });
+
+    it('keeps the mail settings sent, with addresses lower-cased once each', () => {
+      const input = validateNewMailbox({
+        ...VALID,
+        addresses: [
+          'Help@Example.com',
+          'help@example.com',
+          'sales@example.com',
+        ],
+        autoReplyDetection: 'aggressive',
+        updatePolicy: 'contact',
+        floodLimit: 0,
+        floodWindowHours: MAX_FLOOD_WINDOW_HOURS,
+      });
+
+      expect(input).toMatchObject({
+        addresses: ['help@example.com', 'sales@example.com'],
+        autoReplyDetection: 'aggressive',
+        updatePolicy: 'contact',
+        floodLimit: 0,
+        floodWindowHours: MAX_FLOOD_WINDOW_HOURS,
       });
     });
 
@@ -114,6 +157,24 @@ describe('validate mailbox', () => {
       ['maxMessageBytes', 1023],
       ['maxMessageBytes', MAX_MAX_MESSAGE_BYTES + 1],
       ['maxMessageBytes', 'big'],
+      ['addresses', 'help@example.com'],
+      ['addresses', ['not an address']],
+      ['addresses', [42]],
+      [
+        'addresses',
+        Array.from(
+          { length: MAX_ADDRESSES + 1 },
+          (_, i) => `a${i}@example.com`,
+        ),
+      ],
+      ['autoReplyDetection', 'strong'],
+      ['autoReplyDetection', true],
+      ['updatePolicy', 'nobody'],
+      ['floodLimit', -1],
+      ['floodLimit', MAX_FLOOD_LIMIT + 1],
+      ['floodLimit', 2.5],
+      ['floodWindowHours', 0],
+      ['floodWindowHours', MAX_FLOOD_WINDOW_HOURS + 1],
     ])('names %s when it is %j', (field, value) => {
       const body: Record<string, unknown> = { ...VALID, [field]: value };
 
@@ -175,6 +236,18 @@ describe('validate mailbox', () => {
       expect(explicit.patch).toEqual({ security: 'tls', popPort: 1995 });
     });
 
+    it('accepts a change of the mail settings alone', () => {
+      const change = validateMailboxPatch({
+        updatePolicy: 'contact',
+        floodWindowHours: 24,
+      });
+
+      expect(change.patch).toEqual({
+        updatePolicy: 'contact',
+        floodWindowHours: 24,
+      });
+    });
+
     it('refuses a body that changes nothing', () => {
       const error = validationErrorOf(() => validateMailboxPatch({}));
 
@@ -191,6 +264,8 @@ describe('validate mailbox', () => {
       ['enabled', 'false'],
       ['id', 'other-id'],
       ['status', 'ok'],
+      ['autoReplyDetection', 'OFF'],
+      ['floodLimit', '20'],
     ])('names %s when it is %j', (field, value) => {
       const error = validationErrorOf(() =>
         validateMailboxPatch({ [field]: value }),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultMailSettings } from '../../../functions/mailboxes/mail-settings.js';
 import type { Mailbox } from '../../../functions/model.js';
 import {
   DISPATCH_CONCURRENCY,
@@ -61,6 +62,7 @@ function mailbox(overrides: Partial<Mailbox> = {}): Mailbox {
     enabled: true,
     leaveOnServer: false,
     maxMessageBytes: 1024 * 1024,
+    ...defaultMailSettings(id),
     secretName: `techmail/mailboxes/${id}`,
     status: 'ok',
     consecutiveFailures: 0,

@@ -4,6 +4,7 @@ import {
   ConflictError,
   NotFoundError,
 } from '../../../functions/commons/errors.js';
+import { defaultMailSettings } from '../../../functions/mailboxes/mail-settings.js';
 import { emptyCounts } from '../../../functions/model.js';
 import { ACCOUNT_GUARD_GRACE_MS } from '../../../functions/store/account-guard.js';
 import { DynamoMailboxStore } from '../../../functions/store/dynamo-mailbox-store.js';
@@ -27,6 +28,7 @@ function newMailbox(id: string, account: string): NewMailbox {
     enabled: true,
     leaveOnServer: false,
     maxMessageBytes: 10_000_000,
+    ...defaultMailSettings(account),
     secretName: `techmail/mailboxes/${id}`,
   };
 }
@@ -121,7 +123,71 @@ describe('DynamoMailboxStore', () => {
     });
   });
 
+  describe('get', () => {
+    it('fills in the mail settings of a mailbox stored before they existed', async () => {
+      const older = {
+        id: 'g1',
+        name: 'Support g1',
+        popServer: 'pop.example.test',
+        popPort: 995,
+        security: 'tls',
+        popAccount: 'Help@Example.com',
+        interfaceId: 'default',
+        enabled: true,
+        leaveOnServer: false,
+        maxMessageBytes: 10_000_000,
+        secretName: 'techmail/mailboxes/g1',
+        status: 'ok',
+        consecutiveFailures: 0,
+        createdAt: NOW.toISOString(),
+        updatedAt: NOW.toISOString(),
+      };
+      await db.client.send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: { ...older, pk: 'MAILBOX#g1', sk: 'MAILBOX' },
+        }),
+      );
+
+      const mailbox = await mailboxes.get('g1');
+
+      expect(mailbox).toEqual({
+        ...older,
+        addresses: ['help@example.com'],
+        autoReplyDetection: 'moderate',
+        updatePolicy: 'anyone',
+        floodLimit: 20,
+        floodWindowHours: 12,
+      });
+    });
+  });
+
   describe('update', () => {
+    it('changes the mail settings', async () => {
+      await mailboxes.create(newMailbox('u0', 'u0@x'), NOW);
+
+      const updated = await mailboxes.update(
+        'u0',
+        {
+          addresses: ['help@example.com'],
+          autoReplyDetection: 'off',
+          updatePolicy: 'contact',
+          floodLimit: 5,
+          floodWindowHours: 1,
+        },
+        LATER,
+      );
+
+      expect(await mailboxes.get('u0')).toEqual(updated);
+      expect(updated).toMatchObject({
+        addresses: ['help@example.com'],
+        autoReplyDetection: 'off',
+        updatePolicy: 'contact',
+        floodLimit: 5,
+        floodWindowHours: 1,
+      });
+    });
+
     it('applies the patch and moves the guard to the new account', async () => {
       await mailboxes.create(newMailbox('u1', 'old@x'), NOW);
 

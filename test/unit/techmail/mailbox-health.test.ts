@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../functions/commons/errors.js';
+import { defaultMailSettings } from '../../../functions/mailboxes/mail-settings.js';
 import {
   emptyCounts,
   type Mailbox,
@@ -32,6 +33,7 @@ function mailbox(consecutiveFailures: number): Mailbox {
     enabled: true,
     leaveOnServer: false,
     maxMessageBytes: 1024 * 1024,
+    ...defaultMailSettings('support'),
     secretName: 'techmail/mailboxes/mbx-1',
     status: consecutiveFailures > 0 ? 'failing' : 'ok',
     consecutiveFailures,

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultMailSettings } from '../../../functions/mailboxes/mail-settings.js';
 import type { Mailbox } from '../../../functions/model.js';
 import { Pop3AuthError } from '../../../functions/pop3/errors.js';
 import type { ServerMessage } from '../../../functions/techmail/mail-source.js';
@@ -45,6 +46,7 @@ function mailboxFor(fake: FakePop3Server): Mailbox {
     enabled: true,
     leaveOnServer: false,
     maxMessageBytes: 1024 * 1024,
+    ...defaultMailSettings(USERNAME),
     secretName: 'techmail/mailboxes/mbx-pop3',
     status: 'ok',
     consecutiveFailures: 0,
