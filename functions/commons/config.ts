@@ -29,6 +29,14 @@ export interface TechmailConfig {
    * @default 900
    */
   readonly leaseSeconds: number;
+  /**
+   * Domain of the Message-IDs the help desk's own outgoing mail carries
+   * (`TECHMAIL_MESSAGE_ID_DOMAIN`, e.g. `mail.helpdesk.example`). A message
+   * whose Message-ID, or whose `X-Techmail-Loop` header, names it is the
+   * help desk's own mail coming back, and is suppressed as a loop.
+   * @default undefined (that loop check is off)
+   */
+  readonly messageIdDomain?: string;
 }
 
 /** Default secret prefix; the CDK stack grants access to it. */
@@ -48,6 +56,8 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SECRET_PREFIX = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
 const FUNCTION_NAME = /^\S{1,170}$/;
+const DOMAIN_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -71,6 +81,11 @@ export function readConfig(env: Env = process.env): TechmailConfig {
       optional(env, 'SECRET_PREFIX', SECRET_PREFIX) ?? DEFAULT_SECRET_PREFIX,
     functionName: required(env, 'TECHMAIL_FUNCTION_NAME', FUNCTION_NAME),
     leaseSeconds: readLeaseSeconds(env),
+    messageIdDomain: optional(
+      env,
+      'TECHMAIL_MESSAGE_ID_DOMAIN',
+      DOMAIN_NAME,
+    )?.toLowerCase(),
   };
 }
 
