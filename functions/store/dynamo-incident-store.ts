@@ -26,6 +26,7 @@ import type {
   QuarantineRecord,
   QuarantineRelease,
 } from './quarantine-port.js';
+import { SenderCounters } from './sender-counters.js';
 
 /**
  * Tries of `touchIncident` when concurrent touches keep changing the
@@ -59,6 +60,7 @@ const INCIDENT_INDEX_ATTRIBUTES = [
  */
 export class DynamoIncidentStore implements IncidentStore {
   private readonly messageIds: MessageIdIndex;
+  private readonly senders: SenderCounters;
   private readonly quarantine: QuarantineIndex;
 
   /**
@@ -70,6 +72,7 @@ export class DynamoIncidentStore implements IncidentStore {
     private readonly tableName: string,
   ) {
     this.messageIds = new MessageIdIndex(client, tableName);
+    this.senders = new SenderCounters(client, tableName);
     this.quarantine = new QuarantineIndex(client, tableName);
   }
 
@@ -263,6 +266,25 @@ export class DynamoIncidentStore implements IncidentStore {
     );
 
     return items.map((item) => withoutAttributes(item, ['pk', 'sk']));
+  }
+
+  /** Sums the sender's hourly counters over the window (consistent). */
+  countSenderMessages(
+    mailboxId: string,
+    sender: string,
+    windowHours: number,
+    now: Date,
+  ): Promise<number> {
+    return this.senders.count(mailboxId, sender, windowHours, now);
+  }
+
+  /** Adds one to the sender's counter of the hour (UpdateItem ADD). */
+  addSenderMessage(
+    mailboxId: string,
+    sender: string,
+    now: Date,
+  ): Promise<void> {
+    return this.senders.add(mailboxId, sender, now);
   }
 
   /**

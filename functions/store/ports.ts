@@ -225,6 +225,18 @@ export interface IncidentStore extends QuarantineStore {
   listIncidents(
     query: IncidentQuery,
   ): Promise<{ items: Incident[]; nextToken?: string }>;
+  /**
+   * Messages counted for a sender (flood control) in the `windowHours`
+   * hourly buckets that end with the hour of `now`.
+   */
+  countSenderMessages(
+    mailboxId: string,
+    sender: string,
+    windowHours: number,
+    now: Date,
+  ): Promise<number>;
+  /** Counts one more message from the sender in the hour of `now`. */
+  addSenderMessage(mailboxId: string, sender: string, now: Date): Promise<void>;
 }
 
 /** Object store for raw messages, attachments and quarantine. */
