@@ -32,6 +32,7 @@ export const FUNCTION_NAMES = {
   onDemand: 'on-demand',
   mailboxesApi: 'mailboxes-api',
   incidentsApi: 'incidents-api',
+  quarantineApi: 'quarantine-api',
 } as const;
 
 /** The service's handlers, by role. */
@@ -46,6 +47,8 @@ export interface LocalHandlers {
   readonly mailboxesApi: ApiHandler;
   /** The `/incidents` routes. */
   readonly incidentsApi: ApiHandler;
+  /** The `/quarantine` routes. */
+  readonly quarantineApi: ApiHandler;
 }
 
 /** Options of {@link startLocalRuntime}. */
@@ -128,13 +131,14 @@ export interface LocalRuntime {
  * @returns each module's `handler` export
  */
 export async function loadProductionHandlers(): Promise<LocalHandlers> {
-  const [techmail, fanOut, onDemand, mailboxesApi, incidentsApi] =
+  const [techmail, fanOut, onDemand, mailboxesApi, incidentsApi, quarantine] =
     await Promise.all([
       import('../../functions/techmail.js'),
       import('../../functions/fan-out.js'),
       import('../../functions/on-demand.js'),
       import('../../functions/mailboxes-api.js'),
       import('../../functions/incidents-api.js'),
+      import('../../functions/quarantine-api.js'),
     ]);
 
   // Each handler checks its own event, so the Lambda service's untyped
@@ -145,6 +149,7 @@ export async function loadProductionHandlers(): Promise<LocalHandlers> {
     onDemand: onDemand.handler,
     mailboxesApi: mailboxesApi.handler,
     incidentsApi: incidentsApi.handler,
+    quarantineApi: quarantine.handler,
   };
 }
 
@@ -155,7 +160,10 @@ export async function loadProductionHandlers(): Promise<LocalHandlers> {
  * @returns one route per method and resource
  */
 export function buildApiRoutes(
-  handlers: Pick<LocalHandlers, 'onDemand' | 'mailboxesApi' | 'incidentsApi'>,
+  handlers: Pick<
+    LocalHandlers,
+    'onDemand' | 'mailboxesApi' | 'incidentsApi' | 'quarantineApi'
+  >,
 ): ApiRoute[] {
   const mailboxes = {
     handler: handlers.mailboxesApi,
@@ -169,6 +177,10 @@ export function buildApiRoutes(
     handler: handlers.incidentsApi,
     functionName: FUNCTION_NAMES.incidentsApi,
   };
+  const quarantine = {
+    handler: handlers.quarantineApi,
+    functionName: FUNCTION_NAMES.quarantineApi,
+  };
 
   return [
     { method: 'POST', resource: '/mailboxes', ...mailboxes },
@@ -181,6 +193,12 @@ export function buildApiRoutes(
     { method: 'GET', resource: '/runs/{runId}', ...onDemand },
     { method: 'GET', resource: '/incidents', ...incidents },
     { method: 'GET', resource: '/incidents/{referenceNumber}', ...incidents },
+    { method: 'GET', resource: '/quarantine', ...quarantine },
+    {
+      method: 'POST',
+      resource: '/quarantine/{mailboxId}/{sha256}/reprocess',
+      ...quarantine,
+    },
   ];
 }
 

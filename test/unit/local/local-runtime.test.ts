@@ -111,6 +111,7 @@ function createTestHandlers(): LocalHandlers {
         ? reply(200, Item)
         : reply(404, { error: { code: 'NotFound' } });
     },
+    quarantineApi: async () => reply(200, { items: [] }),
   };
 }
 
@@ -296,6 +297,8 @@ describe('buildApiRoutes', () => {
       'GET /runs/{runId} on-demand',
       'GET /incidents incidents-api',
       'GET /incidents/{referenceNumber} incidents-api',
+      'GET /quarantine quarantine-api',
+      'POST /quarantine/{mailboxId}/{sha256}/reprocess quarantine-api',
     ]);
   });
 });
