@@ -185,6 +185,11 @@ export interface Incident {
   updatedAt: string;
   /** Message-IDs of the entries, used to thread replies. */
   messageIds: string[];
+  /**
+   * Incidents this one continues: set when a sender the update policy
+   * refused wrote to an existing incident, which then got a new one.
+   */
+  relatedReferenceNumbers?: string[];
 }
 
 /** Zeroed run counters. */

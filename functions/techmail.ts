@@ -40,6 +40,7 @@ export async function runTechmail(
     remainingTimeMs: () => context.getRemainingTimeInMillis(),
     leaseTtlMs: config.leaseSeconds * 1000,
     now: () => new Date(),
+    messageIdDomain: config.messageIdDomain,
   });
 
   logger.info('mailbox run finished', {

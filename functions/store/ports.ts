@@ -166,7 +166,11 @@ export interface LedgerRecord {
   messageId?: string;
   outcome: MessageOutcome;
   reason?: string;
+  /** The classifier signal behind the reason, e.g. `auto-submitted`. */
+  signal?: string;
   referenceNumber?: string;
+  /** The incident a refused update was about (reason `update-refused`). */
+  relatedReferenceNumber?: string;
   entryId?: string;
   decidedAt: string;
 }

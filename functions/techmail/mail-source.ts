@@ -27,6 +27,13 @@ export interface MailSource {
     onMessage: (message: ServerMessage, raw: Buffer) => Promise<boolean>,
   ): Promise<void>;
   /**
+   * Retrieves only the header section of a message (POP3 TOP n 0), for a
+   * message too large to retrieve whole.
+   *
+   * @returns the header bytes; undefined when the server refuses
+   */
+  retrieveHeaders(message: ServerMessage): Promise<Buffer | undefined>;
+  /**
    * Marks a message for deletion without waiting for the server's reply;
    * `commit` waits for every such reply before making deletions final.
    */

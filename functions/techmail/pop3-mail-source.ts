@@ -1,6 +1,9 @@
 import type { Mailbox } from '../model.js';
+import { Pop3ProtocolError } from '../pop3/errors.js';
 import { Pop3Session } from '../pop3/pop3-session.js';
+import type { Pop3TlsOptions } from '../pop3/transport.js';
 import type { MailSource, ServerMessage } from './mail-source.js';
+import { MAX_RETR_REPLY_BYTES } from './message-size.js';
 
 /**
  * Messages asked for in one pipelined batch. The run may stop after any
@@ -10,15 +13,27 @@ import type { MailSource, ServerMessage } from './mail-source.js';
 export const RETRIEVE_BATCH_MESSAGES = 64;
 
 /**
+ * Most bytes of messages asked for in one batch, by their LIST sizes. Every
+ * RETR in flight may hold a whole message in memory; a message larger than
+ * this goes in a batch of its own.
+ */
+export const RETRIEVE_BATCH_BYTES = 128 * 1024 * 1024;
+
+/**
  * Opens a POP3 session on a mailbox and adapts it to {@link MailSource}.
+ * Replies may be as large as the largest message a run retrieves, so a
+ * message the run asks for never fails the session for its size.
  *
  * @param mailbox server, port, security and account
  * @param password the account's password (never logged or stored)
+ * @param tls TLS settings; certificate checks stay on whatever is passed
+ * @default tls: Node's roots plus `NODE_EXTRA_CA_CERTS` (production)
  * @returns an authenticated mail source
  */
 export async function connectPop3(
   mailbox: Mailbox,
   password: string,
+  tls?: Pop3TlsOptions,
 ): Promise<MailSource> {
   const session = await Pop3Session.connect({
     host: mailbox.popServer,
@@ -26,6 +41,8 @@ export async function connectPop3(
     security: mailbox.security,
     username: mailbox.popAccount,
     password,
+    maxResponseBytes: MAX_RETR_REPLY_BYTES,
+    ...(tls === undefined ? {} : { tls }),
   });
 
   return new Pop3MailSource(session);
@@ -60,7 +77,7 @@ export class Pop3MailSource implements MailSource {
     onMessage: (message: ServerMessage, raw: Buffer) => Promise<boolean>,
   ): Promise<void> {
     for (let start = 0; start < messages.length; ) {
-      const batch = messages.slice(start, start + RETRIEVE_BATCH_MESSAGES);
+      const batch = nextBatch(messages, start);
       const byNumber = new Map(
         batch.map((message) => [message.msgNo, message]),
       );
@@ -83,6 +100,21 @@ export class Pop3MailSource implements MailSource {
     }
   }
 
+  async retrieveHeaders(message: ServerMessage): Promise<Buffer | undefined> {
+    try {
+      return await this.session.top(message.msgNo, 0);
+    } catch (error) {
+      // TOP is optional in RFC 1939; a server that refuses it (-ERR, with
+      // the session still open) leaves the message to be noted without.
+      const refused =
+        error instanceof Pop3ProtocolError &&
+        error.serverText !== undefined &&
+        !this.session.closed;
+      if (refused) return undefined;
+      throw error;
+    }
+  }
+
   markDeleted(msgNo: number): void {
     const deletion = this.session.dele(msgNo);
     // Observed at commit; this keeps a failure from surfacing as unhandled
@@ -99,4 +131,27 @@ export class Pop3MailSource implements MailSource {
   abandon(): void {
     this.session.close();
   }
+}
+
+/**
+ * The messages from `start` that go in one batch: at most
+ * RETRIEVE_BATCH_MESSAGES, and at most RETRIEVE_BATCH_BYTES of them unless
+ * a single message is larger.
+ */
+function nextBatch(
+  messages: readonly ServerMessage[],
+  start: number,
+): ServerMessage[] {
+  const batch: ServerMessage[] = [];
+  let bytes = 0;
+  for (const message of messages.slice(start)) {
+    const full =
+      batch.length === RETRIEVE_BATCH_MESSAGES ||
+      (batch.length > 0 && bytes + message.sizeBytes > RETRIEVE_BATCH_BYTES);
+    if (full) break;
+    batch.push(message);
+    bytes += message.sizeBytes;
+  }
+
+  return batch;
 }

@@ -18,16 +18,12 @@ import type {
   SecretStore,
 } from '../store/ports.js';
 import { RunError } from './errors.js';
-import type { MailSource, ServerMessage } from './mail-source.js';
+import type { MailSource } from './mail-source.js';
 import { describeFailure, healthAfter } from './mailbox-health.js';
-import { processMessage } from './process-message.js';
-import { filterUnseen, rememberSeen } from './seen-messages.js';
+import type { ProcessOptions } from './process-message.js';
+import { listPending, takeMessages } from './take-messages.js';
 
-/**
- * Stop taking new messages when less than this remains of the invocation:
- * enough to finish the message in hand, QUIT, and write the run record.
- */
-export const RUN_SAFETY_MARGIN_MS = 60_000;
+export { RUN_SAFETY_MARGIN_MS } from './take-messages.js';
 
 /** Run entries are written in batches of this many messages. */
 export const RUN_FLUSH_EVERY_MESSAGES = 50;
@@ -38,9 +34,6 @@ const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
   'failed',
   'skipped',
 ]);
-
-/** The lease is renewed when less than this share of its time remains. */
-const LEASE_RENEW_FRACTION = 0.5;
 
 /** Everything a run talks to. */
 export interface RunDependencies {
@@ -58,6 +51,12 @@ export interface RunDependencies {
   leaseTtlMs: number;
   /** Current time; tests pass a fixed clock. */
   now(): Date;
+  /**
+   * Domain of the help desk's outgoing Message-IDs, from
+   * `TECHMAIL_MESSAGE_ID_DOMAIN`; mail carrying one is a loop.
+   * @default undefined (that loop check is off)
+   */
+  messageIdDomain?: string;
 }
 
 /** What to run. `runId` comes from the dispatcher's queued run record. */
@@ -163,16 +162,22 @@ async function fetchAll(
   deps: RunDependencies,
   progress: RunProgress,
 ): Promise<boolean> {
+  const options = await processOptions(deps);
   const source = await login(mailbox, deps);
   let committed = false;
   try {
     const listed = await source.listMessages();
-    const pending = mailbox.leaveOnServer
-      ? await filterUnseen(mailbox.id, listed, deps.incidents)
-      : listed;
+    const pending = await listPending(mailbox, listed, deps.incidents);
     let taken: number;
     try {
-      taken = await takeMessages(mailbox, source, pending, deps, progress);
+      taken = await takeMessages(
+        mailbox,
+        source,
+        pending,
+        deps,
+        progress,
+        options,
+      );
     } catch (error) {
       // Only durable messages are marked deleted, so QUIT is safe here; it
       // keeps the next run from fetching those messages again.
@@ -191,45 +196,18 @@ async function fetchAll(
   }
 }
 
-async function takeMessages(
-  mailbox: Mailbox,
-  source: MailSource,
-  pending: readonly ServerMessage[],
-  deps: RunDependencies,
-  progress: RunProgress,
-): Promise<number> {
-  let taken = 0;
-  let leaseRenewedAt = deps.now().getTime();
-  await source.retrieve(pending, async (message, raw) => {
-    const entry = await processMessage(
-      mailbox,
-      { uid: message.uid, raw },
-      deps,
-      deps.now(),
-    );
-    if (mailbox.leaveOnServer) {
-      await rememberSeen(mailbox.id, message.uid, deps.incidents);
-    } else {
-      source.markDeleted(message.msgNo);
-    }
-    taken += 1;
-    await progress.add(entry);
+/**
+ * What every message of the run is judged against: the addresses of all
+ * mailboxes (mail from any of them is the help desk's own) and our
+ * Message-ID domain.
+ */
+async function processOptions(deps: RunDependencies): Promise<ProcessOptions> {
+  const mailboxes = await deps.mailboxes.list();
 
-    const now = deps.now().getTime();
-    if (now - leaseRenewedAt > deps.leaseTtlMs * LEASE_RENEW_FRACTION) {
-      await deps.leases.renew(
-        mailbox.id,
-        progress.runId,
-        deps.leaseTtlMs,
-        deps.now(),
-      );
-      leaseRenewedAt = now;
-    }
-
-    return deps.remainingTimeMs() >= RUN_SAFETY_MARGIN_MS;
-  });
-
-  return taken;
+  return {
+    ownAddresses: mailboxes.flatMap((mailbox) => mailbox.addresses),
+    messageIdDomain: deps.messageIdDomain,
+  };
 }
 
 /**

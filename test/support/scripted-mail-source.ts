@@ -8,6 +8,12 @@ import type {
 export interface ScriptedMessage {
   readonly uid: string;
   readonly raw: Buffer;
+  /**
+   * Size the server lists, to stand in for a message too large to hold in
+   * a test.
+   * @default the length of `raw`
+   */
+  readonly listedSize?: number;
 }
 
 /** Options of a {@link ScriptedMailbox}. */
@@ -22,24 +28,32 @@ export interface ScriptedMailboxOptions {
    * @default a new array
    */
   readonly log?: string[];
+  /**
+   * Answer TOP with -ERR, as a server without TOP does.
+   * @default false
+   */
+  readonly refuseTop?: boolean;
 }
 
 /**
  * An in-memory mail server behind the {@link MailSource} port. It keeps its
  * messages across sessions, deletes only on `commit` (like POP3's QUIT) and
  * writes every step to `log`: `login`, `login-rejected`, `list`,
- * `retr <uid>`, `dele <uid>`, `commit`, `abandon`.
+ * `retr <uid>`, `top <uid>`, `dele <uid>`, `commit`, `abandon`.
  */
 export class ScriptedMailbox {
   /** Everything the server saw, in order. */
   readonly log: string[];
   /** The password the server accepts. */
   readonly password: string;
+  /** Whether TOP is refused. */
+  readonly refuseTop: boolean;
   private stored: ScriptedMessage[];
 
-  /** @param options password, messages and log */
+  /** @param options password, messages, log and TOP support */
   constructor(options: ScriptedMailboxOptions) {
     this.password = options.password;
+    this.refuseTop = options.refuseTop ?? false;
     this.stored = [...(options.messages ?? [])];
     this.log = options.log ?? [];
   }
@@ -99,8 +113,17 @@ class ScriptedSession implements MailSource {
     return this.snapshot.map((message, index) => ({
       msgNo: index + 1,
       uid: message.uid,
-      sizeBytes: message.raw.length,
+      sizeBytes: message.listedSize ?? message.raw.length,
     }));
+  }
+
+  async retrieveHeaders(message: ServerMessage): Promise<Buffer | undefined> {
+    const stored = this.messageAt(message.msgNo);
+    this.server.log.push(`top ${stored.uid}`);
+    if (this.server.refuseTop) return undefined;
+    const end = stored.raw.indexOf('\r\n\r\n');
+
+    return end < 0 ? stored.raw : stored.raw.subarray(0, end + 4);
   }
 
   async retrieve(

@@ -3,7 +3,10 @@ import { defaultMailSettings } from '../../../functions/mailboxes/mail-settings.
 import type { Mailbox } from '../../../functions/model.js';
 import { Pop3AuthError } from '../../../functions/pop3/errors.js';
 import type { ServerMessage } from '../../../functions/techmail/mail-source.js';
-import { connectPop3 } from '../../../functions/techmail/pop3-mail-source.js';
+import {
+  connectPop3,
+  RETRIEVE_BATCH_BYTES,
+} from '../../../functions/techmail/pop3-mail-source.js';
 import {
   FakePop3Server,
   type FakePop3ServerOptions,
@@ -138,6 +141,59 @@ describe('Pop3MailSource', () => {
         expect(retrCount(fake)).toBeLessThanOrEqual(most);
       },
     );
+  });
+
+  describe('retrieve with large messages', () => {
+    it('hands over every message in order when their sizes split the batches', async () => {
+      const messages = mails(4);
+      const fake = await startServer({ messages });
+      const source = await connectPop3(mailboxFor(fake), PASSWORD);
+      const listed = (await source.listMessages()).map((message) => ({
+        ...message,
+        sizeBytes: RETRIEVE_BATCH_BYTES / 2 + 1,
+      }));
+      const received: string[] = [];
+
+      await source.retrieve(listed, async (message) => {
+        received.push(message.uid);
+        return true;
+      });
+
+      source.abandon();
+      expect(received).toEqual(['uid-1', 'uid-2', 'uid-3', 'uid-4']);
+      expect(retrCount(fake)).toBe(4);
+    });
+  });
+
+  describe('retrieveHeaders', () => {
+    it('fetches only the header section with TOP n 0', async () => {
+      const fake = await startServer({ messages: mails(1) });
+      const source = await connectPop3(mailboxFor(fake), PASSWORD);
+      const [message] = await source.listMessages();
+
+      const header = await source.retrieveHeaders(message as ServerMessage);
+
+      source.abandon();
+      expect(fake.received).toContain('TOP 1 0');
+      expect(retrCount(fake)).toBe(0);
+      expect(header?.toString()).toContain('Message-ID: <p1@customer.example>');
+      expect(header?.toString()).not.toContain('error 42');
+    });
+
+    it('returns nothing, and keeps the session, when the server refuses TOP', async () => {
+      const fake = await startServer({
+        messages: mails(1),
+        errorOn: { TOP: 'not supported' },
+      });
+      const source = await connectPop3(mailboxFor(fake), PASSWORD);
+      const [message] = await source.listMessages();
+
+      const header = await source.retrieveHeaders(message as ServerMessage);
+      await source.commit();
+
+      expect(header).toBeUndefined();
+      expect(fake.quitCommits).toBe(1);
+    });
   });
 
   describe('commit and abandon', () => {

@@ -328,7 +328,7 @@ describe('runMailbox', () => {
   });
 
   describe('oversize messages', () => {
-    it('quarantines a message over the mailbox size limit and deletes it', async () => {
+    it('turns a message over the mailbox size limit into an incident of its headers, quarantines its bytes and deletes it', async () => {
       const mailbox = await addMailbox(stores, { maxMessageBytes: 1024 });
       const raw = composeMail({ body: 'x'.repeat(2048) });
       const server = serverWith(raw, composeMail({ messageId: '<small@x>' }));
@@ -336,13 +336,18 @@ describe('runMailbox', () => {
       const { run } = await runOnce(mailbox, server);
 
       expect(run.messages).toEqual([
-        { uidl: 'uid-1', outcome: 'quarantined', reason: 'oversize' },
+        expect.objectContaining({
+          uidl: 'uid-1',
+          outcome: 'created',
+          reason: 'oversize',
+          referenceNumber: expect.stringMatching(REFERENCE),
+        }),
         expect.objectContaining({ uidl: 'uid-2', outcome: 'created' }),
       ]);
       const key = `quarantine/${mailbox.id}/${sha256Hex(raw)}.eml`;
       expect(await stores.blobs.get(key)).toEqual(raw);
       expect(server.uids).toEqual([]);
-      expect(await incidentsOf(mailbox)).toHaveLength(1);
+      expect(await incidentsOf(mailbox)).toHaveLength(2);
     });
   });
 

@@ -1,0 +1,156 @@
+/**
+ * The message loop of a mailbox run: each pending message is retrieved,
+ * turned into its durable outcome, then marked deleted (or remembered,
+ * when mail stays on the server), until the invocation runs short of time.
+ */
+import type { Mailbox, RunMessage } from '../model.js';
+import type { BlobStore, IncidentStore, LeaseStore } from '../store/ports.js';
+import type { MailSource, ServerMessage } from './mail-source.js';
+import { MAX_RETRIEVE_BYTES } from './message-size.js';
+import { type ProcessOptions, processMessage } from './process-message.js';
+import { filterUnseen, rememberSeen } from './seen-messages.js';
+
+/**
+ * Stop taking new messages when less than this remains of the invocation:
+ * enough to finish the message in hand, QUIT, and write the run record.
+ */
+export const RUN_SAFETY_MARGIN_MS = 60_000;
+
+/** The lease is renewed when less than this share of its time remains. */
+const LEASE_RENEW_FRACTION = 0.5;
+
+/** What the loop talks to. */
+export interface TakeDependencies {
+  incidents: IncidentStore;
+  blobs: BlobStore;
+  leases: LeaseStore;
+  /** Milliseconds left before the invocation is cut off. */
+  remainingTimeMs(): number;
+  leaseTtlMs: number;
+  now(): Date;
+}
+
+/** Where the loop reports each message. */
+export interface TakeProgress {
+  readonly runId: string;
+  add(entry: RunMessage): Promise<void>;
+}
+
+/**
+ * The listed messages this run should take. Mailboxes that keep mail on
+ * the server skip what they took before; every mailbox skips a message too
+ * large to retrieve once it has been noted, since it stays on the server.
+ *
+ * @param mailbox the mailbox
+ * @param listed what the server lists
+ * @param incidents where taken UIDLs are remembered
+ * @returns the messages to take, in server order
+ */
+export async function listPending(
+  mailbox: Mailbox,
+  listed: readonly ServerMessage[],
+  incidents: IncidentStore,
+): Promise<ServerMessage[]> {
+  if (mailbox.leaveOnServer) return filterUnseen(mailbox.id, listed, incidents);
+  const tooLarge = listed.filter((m) => m.sizeBytes > MAX_RETRIEVE_BYTES);
+  const unseen = new Set(await filterUnseen(mailbox.id, tooLarge, incidents));
+
+  return listed.filter(
+    (message) => message.sizeBytes <= MAX_RETRIEVE_BYTES || unseen.has(message),
+  );
+}
+
+/**
+ * Takes messages until all are done or time runs short. Messages too large
+ * to retrieve are taken first, by their headers; the rest are retrieved in
+ * server order.
+ *
+ * @param mailbox the mailbox
+ * @param source the open session
+ * @param pending the messages to take (from {@link listPending})
+ * @param deps stores, lease and clocks
+ * @param progress the run's record of messages
+ * @param options our addresses and Message-ID domain
+ * @returns how many messages were taken
+ */
+export async function takeMessages(
+  mailbox: Mailbox,
+  source: MailSource,
+  pending: readonly ServerMessage[],
+  deps: TakeDependencies,
+  progress: TakeProgress,
+  options: ProcessOptions,
+): Promise<number> {
+  let taken = 0;
+  let leaseRenewedAt = deps.now().getTime();
+  const finish = async (message: ServerMessage, entry: RunMessage) => {
+    const keep =
+      mailbox.leaveOnServer || message.sizeBytes > MAX_RETRIEVE_BYTES;
+    if (keep) {
+      await rememberSeen(mailbox.id, message.uid, deps.incidents);
+    } else {
+      source.markDeleted(message.msgNo);
+    }
+    taken += 1;
+    await progress.add(entry);
+    const now = deps.now().getTime();
+    if (now - leaseRenewedAt > deps.leaseTtlMs * LEASE_RENEW_FRACTION) {
+      await deps.leases.renew(
+        mailbox.id,
+        progress.runId,
+        deps.leaseTtlMs,
+        deps.now(),
+      );
+      leaseRenewedAt = now;
+    }
+
+    return deps.remainingTimeMs() >= RUN_SAFETY_MARGIN_MS;
+  };
+
+  for (const message of pending.filter(
+    (m) => m.sizeBytes > MAX_RETRIEVE_BYTES,
+  )) {
+    const raw =
+      (await source.retrieveHeaders(message)) ?? placeholderHeader(message);
+    const entry = await processMessage(
+      mailbox,
+      {
+        uid: message.uid,
+        raw,
+        sizeBytes: message.sizeBytes,
+        headersOnly: true,
+      },
+      deps,
+      deps.now(),
+      options,
+    );
+    if (!(await finish(message, entry))) return taken;
+  }
+  const fetchable = pending.filter((m) => m.sizeBytes <= MAX_RETRIEVE_BYTES);
+  await source.retrieve(fetchable, async (message, raw) =>
+    finish(
+      message,
+      await processMessage(
+        mailbox,
+        { uid: message.uid, raw },
+        deps,
+        deps.now(),
+        options,
+      ),
+    ),
+  );
+
+  return taken;
+}
+
+/**
+ * Stands in for the header of a message the server would not send even
+ * the header of, so the message still gets its incident; the UIDL keeps
+ * two such messages apart.
+ */
+function placeholderHeader(message: ServerMessage): Buffer {
+  return Buffer.from(
+    `Subject: Message ${message.uid} of ${message.sizeBytes} bytes, too large to fetch; the server sent no header\r\n\r\n`,
+    'latin1',
+  );
+}
