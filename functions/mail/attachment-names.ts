@@ -23,18 +23,44 @@ const FALLBACK_EXTENSIONS: Readonly<Record<string, string>> = {
   'application/ms-tnef': 'dat',
   'image/png': 'png',
   'image/jpeg': 'jpg',
+  'image/jpg': 'jpg',
+  'image/pjpeg': 'jpg',
   'image/gif': 'gif',
   'image/webp': 'webp',
   'image/bmp': 'bmp',
   'image/svg+xml': 'svg',
   'message/rfc822': 'eml',
+  'message/global': 'eml',
   'message/delivery-status': 'txt',
   'message/disposition-notification': 'txt',
   'text/rfc822-headers': 'txt',
   'text/html': 'html',
   'text/calendar': 'ics',
   'text/csv': 'csv',
+  'text/plain': 'txt',
 };
+
+// Types whose made-up extension says nothing about other files with it
+// (a `.txt` is rarely a DSN, a `.dat` rarely TNEF).
+const NAMING_ONLY_TYPES = new Set([
+  'application/ms-tnef',
+  'message/delivery-status',
+  'message/disposition-notification',
+  'text/rfc822-headers',
+]);
+
+// The type of a file by its extension, for files whose sender's client
+// recorded none (attachments inside winmail.dat); the first type wins.
+const TYPES_BY_EXTENSION: ReadonlyMap<string, string> = new Map(
+  Object.entries(FALLBACK_EXTENSIONS)
+    .filter(([type]) => !NAMING_ONLY_TYPES.has(type))
+    .reverse()
+    .map(([type, extension]) => [extension, type]),
+);
+
+// Characters a subject may hold that no file name should: path separators
+// and the ones Windows refuses.
+const UNSAFE_IN_FILENAME = /[/\\:*?"<>|]/g;
 
 /**
  * Makes a sender-chosen file name safe to show and to save: keeps the last
@@ -88,4 +114,37 @@ export function fallbackFilename(
     (contentType.startsWith('text/') ? 'txt' : 'bin');
 
   return `attachment-${position}.${extension}`;
+}
+
+/**
+ * Names an attached message after its subject, as mail clients do when
+ * saving one.
+ *
+ * @param subject the decoded subject of the attached message
+ * @returns e.g. `Quarterly report.eml`, or undefined for a blank subject
+ * @example
+ * messageFilename('Re: offer 4/2'); // 'Re_ offer 4_2.eml'
+ */
+export function messageFilename(subject: string): string | undefined {
+  const stem = subject
+    .replace(UNSAFE_IN_FILENAME, '_')
+    .replace(/\s+/g, ' ')
+    .trim();
+
+  return stem === '' ? undefined : cleanFilename(`${stem}.eml`);
+}
+
+/**
+ * Guesses a MIME type from a file name's extension.
+ *
+ * @param filename a file name
+ * @returns the type, or `application/octet-stream` when unknown
+ * @example
+ * contentTypeForFilename('scan.PDF'); // 'application/pdf'
+ */
+export function contentTypeForFilename(filename: string): string {
+  const dot = filename.lastIndexOf('.');
+  const extension = dot === -1 ? '' : filename.slice(dot + 1).toLowerCase();
+
+  return TYPES_BY_EXTENSION.get(extension) ?? 'application/octet-stream';
 }

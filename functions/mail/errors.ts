@@ -18,13 +18,16 @@ export class MailError extends TechmailError {
  * - `no-headers`: not one header field, so this is not a mail message;
  * - `too-large`: more bytes than the parser accepts;
  * - `too-many-header-lines`: a header section past the line limit;
- * - `malformed`: the MIME parser gave up (part limit, broken structure).
+ * - `too-complex`: more MIME parts, deeper nesting or a larger part header
+ *   than the limits allow (a parser-exhaustion attack, or a mail bomb);
+ * - `malformed`: the MIME parser gave up on a broken structure.
  */
 export type MailParseFailure =
   | 'empty'
   | 'no-headers'
   | 'too-large'
   | 'too-many-header-lines'
+  | 'too-complex'
   | 'malformed';
 
 /**

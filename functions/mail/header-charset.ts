@@ -6,14 +6,18 @@
  * valid UTF-8 are left alone.
  */
 
-import { TextDecoder } from 'node:util';
-
-/**
- * Charset assumed when the message names none (or names UTF-8 wrongly).
- * Node 20.18.3 and later decode its 0x80-0x9F bytes as Latin-1 C1 controls
- * instead of the euro sign and smart quotes (nodejs/node#60888).
- */
-const FALLBACK_CHARSET = 'windows-1252';
+import { guessCharset, pickHintedCharset } from './charset-detect.js';
+import {
+  decodeCharset,
+  FALLBACK_CHARSET,
+  hasHighBytes,
+  isAsciiLabel,
+  isKnownCharset,
+  isMostlyUtf8,
+  isUtf8,
+  normaliseCharsetLabel,
+  widerForms,
+} from './charsets.js';
 
 // A charset label is looked for only this far into the body, so a huge body
 // without one is not scanned end to end.
@@ -21,23 +25,14 @@ const MAX_CHARSET_SCAN_BYTES = 64 * 1024;
 
 const CHARSET_PARAM = /charset\s*=\s*"?([A-Za-z0-9._:-]+)/i;
 
-// ISO-2022-JP is 7-bit, so 8-bit header bytes in a message labelled with it
-// come from a Japanese client that wrote its local 8-bit encoding instead.
-const EIGHT_BIT_FORMS: Readonly<Record<string, readonly string[]>> = {
-  'iso-2022-jp': ['shift_jis', 'euc-jp'],
-};
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-const fallbackDecoder = new TextDecoder(FALLBACK_CHARSET);
-
 /**
  * Returns the raw message with every header line that is not valid UTF-8
  * transcoded to UTF-8; the body bytes are untouched.
  *
- * The charset of such lines is guessed from the first `charset=` parameter
- * of the message (top-level header first, then the start of the body); a
- * line that charset cannot decode is read as windows-1252, the usual
- * superset of Latin-1.
+ * A line that is UTF-8 with a few damaged bytes stays UTF-8. The others
+ * share one charset: the first `charset=` label of the message (top-level
+ * header first, then the start of the body) or a wider form of it, when it
+ * decodes them cleanly; otherwise the charset detected from those lines.
  *
  * @param raw the message bytes as received
  * @returns `raw` itself when nothing needed repair, otherwise a new buffer
@@ -52,16 +47,44 @@ export function repairHeaderCharset(raw: Buffer): Buffer {
     return raw;
   }
 
-  const decoders = candidateCharsets(raw, headerEnd).map(
-    (charset) => new TextDecoder(charset, { fatal: true }),
+  const lines = splitLines(header);
+  const damaged = lines.filter(
+    (line) => hasHighBytes(line) && !isUtf8(line) && !isMostlyUtf8(line),
   );
-  const lines = splitLines(header).map((line) =>
+  const charset = chooseHeaderCharset(
+    Buffer.concat(damaged),
+    candidateCharsets(raw, headerEnd),
+  );
+  const repaired = lines.map((line) =>
     hasHighBytes(line) && !isUtf8(line)
-      ? Buffer.from(decodeLine(line, decoders), 'utf8')
+      ? Buffer.from(decodeLine(line, charset), 'utf8')
       : line,
   );
 
-  return Buffer.concat([...lines, raw.subarray(headerEnd)]);
+  return Buffer.concat([...repaired, raw.subarray(headerEnd)]);
+}
+
+function chooseHeaderCharset(
+  damaged: Buffer,
+  candidates: readonly string[],
+): string {
+  if (damaged.length === 0) {
+    return FALLBACK_CHARSET;
+  }
+
+  return pickHintedCharset(damaged, candidates) ?? guessCharset(damaged, []);
+}
+
+function decodeLine(line: Buffer, charset: string): string {
+  if (isMostlyUtf8(line)) {
+    return line.toString('utf8');
+  }
+
+  return (
+    decodeCharset(line, charset) ??
+    decodeCharset(line, FALLBACK_CHARSET) ??
+    line.toString('latin1')
+  );
 }
 
 /** Offset of the blank line that ends the header section (or the end). */
@@ -76,25 +99,6 @@ function findHeaderEnd(raw: Buffer): number {
   }
 
   return raw.length;
-}
-
-function hasHighBytes(bytes: Buffer): boolean {
-  for (const byte of bytes) {
-    if (byte >= 0x80) {
-      return true;
-    }
-  }
-
-  return false;
-}
-
-function isUtf8(bytes: Buffer): boolean {
-  try {
-    strictUtf8.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Splits after each LF, keeping the line endings with their lines. */
@@ -114,56 +118,31 @@ function splitLines(bytes: Buffer): Buffer[] {
   return lines;
 }
 
-/**
- * The first candidate that decodes the line without error wins; the
- * fallback maps every byte, so it always succeeds.
- */
-function decodeLine(line: Buffer, decoders: readonly TextDecoder[]): string {
-  for (const decoder of decoders) {
-    try {
-      return decoder.decode(line);
-    } catch {
-      // not this charset; try the next
-    }
-  }
-
-  return fallbackDecoder.decode(line);
-}
-
-/** The labelled charset and its 8-bit relatives, if there is a label. */
+/** The labelled charset and its wider relatives, if there is a label. */
 function candidateCharsets(raw: Buffer, headerEnd: number): string[] {
   const label = findCharsetLabel(raw, headerEnd);
-  if (label === undefined) {
-    return [];
-  }
-  const { encoding } = new TextDecoder(label);
 
-  return [encoding, ...(EIGHT_BIT_FORMS[encoding] ?? [])];
+  return label === undefined ? [] : [label, ...widerForms(label)];
 }
 
+/**
+ * The first charset label of the message, unless it is one that cannot
+ * describe header lines that failed the UTF-8 check: UTF-8 itself, ASCII,
+ * the 16-bit forms, or a label nobody knows.
+ */
 function findCharsetLabel(raw: Buffer, headerEnd: number): string | undefined {
   const header = raw.subarray(0, headerEnd).toString('latin1');
   const body = raw
     .subarray(headerEnd, headerEnd + MAX_CHARSET_SCAN_BYTES)
     .toString('latin1');
-  const label = (CHARSET_PARAM.exec(header) ?? CHARSET_PARAM.exec(body))?.[1];
+  const label = normaliseCharsetLabel(
+    (CHARSET_PARAM.exec(header) ?? CHARSET_PARAM.exec(body))?.[1],
+  );
+  const usable =
+    label !== undefined &&
+    !isAsciiLabel(label) &&
+    !/^(utf|ucs)/.test(label) &&
+    isKnownCharset(label);
 
-  return label !== undefined && isUsableLabel(label) ? label : undefined;
-}
-
-// Labels that cannot describe single header lines that failed UTF-8 checks:
-// UTF-8 itself, the 16-bit forms, and WHATWG's refusal decoder.
-const UNUSABLE_ENCODINGS = new Set([
-  'utf-8',
-  'utf-16le',
-  'utf-16be',
-  'replacement',
-]);
-
-function isUsableLabel(label: string): boolean {
-  try {
-    return !UNUSABLE_ENCODINGS.has(new TextDecoder(label).encoding);
-  } catch {
-    return false;
-  }
+  return usable ? label : undefined;
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   cleanFilename,
+  contentTypeForFilename,
   fallbackFilename,
   MAX_FILENAME_CHARS,
+  messageFilename,
 } from '../../../functions/mail/attachment-names.js';
 
 describe('cleanFilename', () => {
@@ -44,5 +46,43 @@ describe('fallbackFilename', () => {
     ['application/x-unknown', 'attachment-1.bin'],
   ])('names a %s part %s', (contentType, expected) => {
     expect(fallbackFilename(contentType, 1)).toBe(expected);
+  });
+});
+
+describe('messageFilename', () => {
+  it('names an attached message after its subject', () => {
+    expect(messageFilename('Quarterly  report\tQ3')).toBe(
+      'Quarterly report Q3.eml',
+    );
+  });
+
+  it('replaces characters no file name should hold', () => {
+    expect(messageFilename('Re: offer 4/2 <draft>?')).toBe(
+      'Re_ offer 4_2 _draft__.eml',
+    );
+  });
+
+  it('keeps the extension of a very long subject', () => {
+    const name = messageFilename('x'.repeat(400));
+
+    expect(name).toHaveLength(MAX_FILENAME_CHARS);
+    expect(name?.endsWith('.eml')).toBe(true);
+  });
+
+  it('returns undefined for a blank subject', () => {
+    expect(messageFilename(' \t ')).toBeUndefined();
+  });
+});
+
+describe('contentTypeForFilename', () => {
+  it.each([
+    ['scan.PDF', 'application/pdf'],
+    ['photo.jpg', 'image/jpeg'],
+    ['notes.txt', 'text/plain'],
+    ['mail.eml', 'message/rfc822'],
+    ['data.dat', 'application/octet-stream'],
+    ['README', 'application/octet-stream'],
+  ])('types %s as %s', (filename, type) => {
+    expect(contentTypeForFilename(filename)).toBe(type);
   });
 });

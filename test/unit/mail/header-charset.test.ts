@@ -1,3 +1,4 @@
+import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { repairHeaderCharset } from '../../../functions/mail/header-charset.js';
 
@@ -55,5 +56,31 @@ describe('repairHeaderCharset', () => {
         'Subject: caf\u00e9\r\n',
       );
     }
+  });
+
+  it('keeps a UTF-8 line with one broken byte as UTF-8', () => {
+    const raw = Buffer.concat([
+      Buffer.from('From: \u042e\u043d\u0438\u043a\u043e\u0434'),
+      Buffer.from([0xf1]),
+      Buffer.from(' <a@example.com>\r\n\r\n'),
+    ]);
+
+    expect(repairHeaderCharset(raw).toString()).toBe(
+      'From: \u042e\u043d\u0438\u043a\u043e\u0434\ufffd <a@example.com>\r\n\r\n',
+    );
+  });
+
+  it('detects the charset of unlabelled lines with enough 8-bit text', () => {
+    const subject =
+      '\u0417\u0434\u0440\u0430\u0432\u0441\u0442\u0432\u0443\u0439\u0442\u0435, \u043f\u0440\u0438\u043d\u0442\u0435\u0440 \u043d\u0435 \u0440\u0430\u0431\u043e\u0442\u0430\u0435\u0442';
+    const raw = Buffer.concat([
+      Buffer.from('Subject: '),
+      iconv.encode(subject, 'windows-1251'),
+      Buffer.from('\r\n\r\n'),
+    ]);
+
+    expect(repairHeaderCharset(raw).toString()).toBe(
+      `Subject: ${subject}\r\n\r\n`,
+    );
   });
 });
