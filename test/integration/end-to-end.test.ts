@@ -110,6 +110,25 @@ describe('a mailbox run through the local runtime and a real POP3 server', () =>
       expect(Object.values(outcomes).reduce((a, b) => a + b, 0)).toBe(seen);
     });
 
+    it("opens incidents for people's mail and keeps machine mail out", () => {
+      const outcomeOf = (id: string) =>
+        firstRun.messages.find(
+          (message) => CORPUS[deliveryIndex(message.uidl)]?.id === id,
+        )?.outcome;
+
+      expect(firstRun.counts.created).toBeGreaterThan(100);
+      expect(firstRun.counts.suppressed).toBeGreaterThan(80);
+      expect(outcomeOf('sisimai-set-of-emails/is-not-bounce-01.eml')).toBe(
+        'created',
+      );
+      expect(outcomeOf('sisimai-set-of-emails/rfc3834-01.eml')).toBe(
+        'suppressed',
+      );
+      expect(outcomeOf('mail-deliverystatus-bounceparser/quota-4.msg')).toBe(
+        'suppressed',
+      );
+    });
+
     it('empties the mailbox on the server', async () => {
       expect(await dovecot.countMessages('support')).toBe(0);
     });
