@@ -12,6 +12,7 @@ import type { RunStatus } from './model.js';
 import { dispatchRun } from './runs/dispatch-runs.js';
 import { lambdaInvoker } from './runs/lambda-invoker.js';
 import { createStores } from './store/index.js';
+import { LOGIN_FAILURE_CODES } from './techmail/mailbox-health.js';
 import { connectPop3 } from './techmail/pop3-mail-source.js';
 import { type RunRequest, runMailbox } from './techmail/run-mailbox.js';
 
@@ -51,7 +52,7 @@ export async function runTechmail(
   for (const [outcome, count] of Object.entries(run.counts)) {
     metrics.addMetric(`Messages_${outcome}`, MetricUnit.Count, count);
   }
-  if (run.error?.code === 'LoginRejected') {
+  if (run.error && LOGIN_FAILURE_CODES.has(run.error.code)) {
     metrics.addMetric('LoginFailures', MetricUnit.Count, 1);
   }
   if (run.status === 'failed') {

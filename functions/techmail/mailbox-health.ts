@@ -18,6 +18,18 @@ export const BACKOFF_AFTER_FAILURES = 5;
 export const BACKOFF_PERIOD_MS = 60 * 60 * 1000;
 
 /**
+ * Run error codes that mean the mailbox could not be logged into: the
+ * server refused the account, its certificate did not verify, or its name
+ * does not resolve. Each needs an admin; they set `login-failed` and count
+ * in the `LoginFailures` metric.
+ */
+export const LOGIN_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'LoginRejected',
+  'TlsRejected',
+  'ServerNotFound',
+]);
+
+/**
  * The run record's `error` for a failure: a stable code and a message that
  * says what to do. Only our own typed errors' messages are shown, since they
  * are written never to contain secrets or mail content.
@@ -36,7 +48,7 @@ export function describeFailure(error: unknown): {
     return { code: 'Timeout', message: error.message };
   }
   if (error instanceof Pop3NetworkError) {
-    return { code: 'NetworkError', message: error.message };
+    return { code: networkErrorCode(error), message: error.message };
   }
   if (error instanceof Pop3ProtocolError) {
     return { code: 'ProtocolError', message: error.message };
@@ -49,6 +61,18 @@ export function describeFailure(error: unknown): {
     code: 'InternalError',
     message: 'the run failed unexpectedly; see the function logs',
   };
+}
+
+function networkErrorCode(error: Pop3NetworkError): string {
+  switch (error.code) {
+    case 'CERTIFICATE':
+    case 'TLS':
+      return 'TlsRejected';
+    case 'DNS':
+      return 'ServerNotFound';
+    default:
+      return 'NetworkError';
+  }
 }
 
 /**
@@ -84,7 +108,9 @@ export function healthAfter(
       : undefined;
 
   return {
-    status: failure instanceof Pop3AuthError ? 'login-failed' : 'failing',
+    status: LOGIN_FAILURE_CODES.has(describeFailure(failure).code)
+      ? 'login-failed'
+      : 'failing',
     lastError: run.error?.message,
     consecutiveFailures,
     backoffUntil,

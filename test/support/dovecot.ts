@@ -54,6 +54,12 @@ export interface DovecotUser {
   readonly user: string;
   /** Plain-text password; must not contain `:`, CR, LF or NUL. */
   readonly password: string;
+  /**
+   * Refuse every login, even with the right password, as a locked or
+   * disabled account is refused (a `deny` passdb).
+   * @default false
+   */
+  readonly locked?: boolean;
 }
 
 /** Options of {@link startDovecot}. */
@@ -94,6 +100,8 @@ export interface DovecotServer {
   listMessages(user: string): Promise<MaildirMessage[]>;
   /** Changes a password on the server, as a rotation would; takes up to a second to apply. */
   setPassword(user: string, password: string): Promise<void>;
+  /** Locks or unlocks an account (see {@link DovecotUser.locked}); takes up to a second to apply. */
+  setLocked(user: string, locked: boolean): Promise<void>;
   /** Stops the Dovecot process this helper started and removes its directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -119,6 +127,7 @@ interface Layout {
   readonly confPath: string;
   readonly logPath: string;
   readonly passwdPath: string;
+  readonly deniedPath: string;
   readonly caPath: string;
   readonly certPath: string;
   readonly keyPath: string;
@@ -157,13 +166,15 @@ export async function startDovecot(
   options: StartDovecotOptions,
 ): Promise<DovecotServer> {
   const passwords = new Map<string, string>();
-  for (const { user, password } of options.users) {
+  const locked = new Set<string>();
+  for (const { user, password, locked: isLocked } of options.users) {
     assertUserName(user);
     assertPassword(user, password);
     if (passwords.has(user)) {
       throw new Error(`Dovecot test user "${user}" is listed twice.`);
     }
     passwords.set(user, password);
+    if (isLocked) locked.add(user);
   }
   await reapStaleDirs();
 
@@ -176,6 +187,7 @@ export async function startDovecot(
     await chmod(dir, 0o755);
     await createCertificates(layout);
     await writePasswdFile(layout, identity, passwords);
+    await writeDeniedFile(layout, identity, locked);
     await mkdir(path.join(dir, 'home'), { mode: 0o755 });
     for (const user of passwords.keys()) {
       await createMaildir(layout, identity, user);
@@ -183,7 +195,15 @@ export async function startDovecot(
     const caPem = await readFile(layout.caPath, 'utf8');
     const started = await launch(layout, identity, caPem);
 
-    return buildServer(layout, identity, passwords, { ...started, caPem });
+    return buildServer(
+      layout,
+      identity,
+      { passwords, locked },
+      {
+        ...started,
+        caPem,
+      },
+    );
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -212,6 +232,7 @@ function describeLayout(dir: string): Layout {
     confPath: path.join(dir, 'dovecot.conf'),
     logPath: path.join(dir, 'dovecot.log'),
     passwdPath: path.join(dir, 'passwd'),
+    deniedPath: path.join(dir, 'denied'),
     caPath: path.join(dir, 'tls', 'ca.pem'),
     certPath: path.join(dir, 'tls', 'server.pem'),
     keyPath: path.join(dir, 'tls', 'server.key'),
@@ -304,13 +325,46 @@ async function writePasswdFile(
   passwords: ReadonlyMap<string, string>,
 ): Promise<void> {
   const lines = [...passwords].map(([user, pw]) => `${user}:{PLAIN}${pw}\n`);
+  await writeAuthFile(layout.passwdPath, identity, lines.join(''));
+}
+
+async function writeDeniedFile(
+  layout: Layout,
+  identity: Identity,
+  locked: ReadonlySet<string>,
+): Promise<void> {
+  const lines = [...locked].map((user) => `${user}\n`);
+  await writeAuthFile(layout.deniedPath, identity, lines.join(''));
+}
+
+async function writeAuthFile(
+  filePath: string,
+  identity: Identity,
+  content: string,
+): Promise<void> {
   // A rename, so that Dovecot never reads a half-written file.
-  const tmpPath = `${layout.passwdPath}.${process.pid}.tmp`;
-  await writeFile(tmpPath, lines.join(''), { mode: 0o600 });
+  const tmpPath = `${filePath}.${process.pid}.tmp`;
+  await writeFile(tmpPath, content, { mode: 0o600 });
   if (process.getuid?.() === 0) {
     await chown(tmpPath, identity.internalUid, identity.gid);
   }
-  await rename(tmpPath, layout.passwdPath);
+  await rename(tmpPath, filePath);
+}
+
+/**
+ * Rewrites a passwd-file and waits until Dovecot has read it again: it
+ * re-reads only when the whole-second mtime (or size) changed, and checks
+ * at most once per second.
+ */
+async function replaceAuthFile(
+  filePath: string,
+  write: () => Promise<void>,
+): Promise<void> {
+  const { mtimeMs } = await stat(filePath);
+  await write();
+  const mtime = Math.max(Math.floor(mtimeMs / 1000) + 1, Date.now() / 1000);
+  await utimes(filePath, mtime, mtime);
+  await delay(1000 - (Date.now() % 1000) + PASSWD_RECHECK_MARGIN_MS);
 }
 
 async function createMaildir(
@@ -373,6 +427,12 @@ last_valid_gid = ${gid}
 mail_location = maildir:~/Maildir
 # UID plus UIDVALIDITY, both kept in dovecot-uidlist: stable across sessions.
 pop3_uidl_format = %08Xu%08Xv
+# Accounts listed here are refused whatever the password (locked).
+passdb {
+  driver = passwd-file
+  deny = yes
+  args = ${layout.deniedPath}
+}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${layout.passwdPath}
@@ -525,9 +585,10 @@ async function terminate(child: ChildProcess): Promise<void> {
 function buildServer(
   layout: Layout,
   identity: Identity,
-  passwords: Map<string, string>,
+  accounts: { passwords: Map<string, string>; locked: Set<string> },
   started: Started & { caPem: string },
 ): DovecotServer {
+  const { passwords, locked } = accounts;
   const assertKnown = (user: string): void => {
     if (!passwords.has(user)) {
       throw new Error(
@@ -587,13 +648,17 @@ function buildServer(
       assertKnown(user);
       assertPassword(user, password);
       passwords.set(user, password);
-      const { mtimeMs } = await stat(layout.passwdPath);
-      await writePasswdFile(layout, identity, passwords);
-      // Dovecot re-reads a passwd-file only when its whole-second mtime (or
-      // size) changed, and checks at most once per second.
-      const mtime = Math.max(Math.floor(mtimeMs / 1000) + 1, Date.now() / 1000);
-      await utimes(layout.passwdPath, mtime, mtime);
-      await delay(1000 - (Date.now() % 1000) + PASSWD_RECHECK_MARGIN_MS);
+      await replaceAuthFile(layout.passwdPath, () =>
+        writePasswdFile(layout, identity, passwords),
+      );
+    },
+    async setLocked(user, isLocked) {
+      assertKnown(user);
+      if (isLocked) locked.add(user);
+      else locked.delete(user);
+      await replaceAuthFile(layout.deniedPath, () =>
+        writeDeniedFile(layout, identity, locked),
+      );
     },
     async stop() {
       if (stopped) return;
