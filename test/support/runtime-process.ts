@@ -10,6 +10,8 @@ const STARTUP_TIMEOUT_MS = 60_000;
 export interface RuntimeProcess {
   /** `http://127.0.0.1:<port>` from the startup line. */
   readonly apiUrl: string;
+  /** The child's process id (for /proc readings such as peak memory). */
+  readonly pid: number;
   /** Every line the process wrote so far (stdout and stderr). */
   readonly output: string[];
   /** Sends SIGTERM and waits for the process to exit. */
@@ -42,6 +44,7 @@ export async function startRuntimeProcess(
 
   return {
     apiUrl,
+    pid: child.pid ?? 0,
     output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -38,7 +38,8 @@ export interface JudgedMailbox {
  *   marker, and it is not also in quarantine; or
  * - no entry carries it, and its ledger record says `suppressed` (done),
  *   or it is listed in the mailbox's quarantine with its exact bytes'
- *   hash (not released).
+ *   hash (not released). An `oversize` message is the one exception: its
+ *   whole bytes stay in quarantine next to the incident of its headers.
  * Zero is `lost`, more than one is `duplicated`. A message still on the
  * server is `stuck` (the runs did not empty the mailbox), and so is a run
  * of the mailbox left `queued` or `running`, or a lease still held. An
@@ -63,7 +64,7 @@ export async function judgeCase(
     phantom: [],
   };
   const entries = await readEntries(stores, target.mailboxId, verdict);
-  const quarantined = await readQuarantine(stores, target.mailboxId);
+  const quarantine = await readQuarantine(stores, target.mailboxId);
   const onServer = new Set(
     (await dovecot.listMessages(target.user)).map((m) =>
       m.bytes.toString('latin1'),
@@ -71,7 +72,11 @@ export async function judgeCase(
   );
   for (const message of messages) {
     const stored = entries.filter((e) => e.text.includes(message.marker));
-    const inQuarantine = quarantined.has(message.sha256);
+    const reason = quarantine.get(message.sha256);
+    // An oversize message keeps its whole bytes in quarantine next to the
+    // incident of its headers: one message, stored once.
+    const inQuarantine =
+      reason !== undefined && !(reason === 'oversize' && stored.length > 0);
     const suppressed =
       stored.length === 0 && (await isSuppressed(stores, target, message));
     const count = stored.length + (inQuarantine ? 1 : 0) + (suppressed ? 1 : 0);
@@ -116,18 +121,19 @@ async function readEntries(
   return entries;
 }
 
+/** The hashes of the messages in quarantine, each with its reason. */
 async function readQuarantine(
   stores: Stores,
   mailboxId: string,
-): Promise<Set<string>> {
-  const hashes = new Set<string>();
+): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
   let nextToken: string | undefined;
   do {
     const page = await stores.incidents.listQuarantined(mailboxId, {
       limit: PAGE,
       nextToken,
     });
-    for (const item of page.items) hashes.add(item.sha256);
+    for (const item of page.items) hashes.set(item.sha256, item.reason);
     nextToken = page.nextToken;
   } while (nextToken);
 
