@@ -107,23 +107,9 @@ export async function takeMessages(
     return deps.remainingTimeMs() >= RUN_SAFETY_MARGIN_MS;
   };
 
-  for (const message of pending.filter(
-    (m) => m.sizeBytes > MAX_RETRIEVE_BYTES,
-  )) {
-    const raw =
-      (await source.retrieveHeaders(message)) ?? placeholderHeader(message);
-    const entry = await processMessage(
-      mailbox,
-      {
-        uid: message.uid,
-        raw,
-        sizeBytes: message.sizeBytes,
-        headersOnly: true,
-      },
-      deps,
-      deps.now(),
-      options,
-    );
+  const tooLarge = pending.filter((m) => m.sizeBytes > MAX_RETRIEVE_BYTES);
+  for (const message of tooLarge) {
+    const entry = await takeHeaderOnly(mailbox, source, message, deps, options);
     if (!(await finish(message, entry))) return taken;
   }
   const fetchable = pending.filter((m) => m.sizeBytes <= MAX_RETRIEVE_BYTES);
@@ -141,6 +127,26 @@ export async function takeMessages(
   );
 
   return taken;
+}
+
+/** Turns a message too large to retrieve into its outcome, by its header. */
+async function takeHeaderOnly(
+  mailbox: Mailbox,
+  source: MailSource,
+  message: ServerMessage,
+  deps: TakeDependencies,
+  options: ProcessOptions,
+): Promise<RunMessage> {
+  const raw =
+    (await source.retrieveHeaders(message)) ?? placeholderHeader(message);
+
+  return processMessage(
+    mailbox,
+    { uid: message.uid, raw, sizeBytes: message.sizeBytes, headersOnly: true },
+    deps,
+    deps.now(),
+    options,
+  );
 }
 
 /**
