@@ -5,6 +5,16 @@ import { ValidationError } from '../errors.js';
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
 
 /**
+ * Longest path parameter accepted. Ids and reference numbers are short; a
+ * longer value can only be a mistake or a probe, and would otherwise reach
+ * the store's key limits.
+ */
+export const MAX_PATH_PARAMETER_CHARS = 256;
+
+/** Media types accepted for request bodies (any JSON flavour). */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
  * The request body as a JSON object.
  *
  * @param event the API Gateway event
@@ -15,6 +25,13 @@ export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
 export function readJsonObject(
   event: APIGatewayProxyEvent,
 ): Record<string, unknown> {
+  const contentType = event.headers?.['content-type'];
+  if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
+    throw new ValidationError(
+      'content-type',
+      'content-type must be application/json',
+    );
+  }
   const text = event.isBase64Encoded
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
     : (event.body ?? '');
@@ -58,8 +75,9 @@ export function pathParameter(
   if (!value) {
     throw new ValidationError(name, `path parameter ${name} is required`);
   }
+  let decoded: string;
   try {
-    return decodeURIComponent(value);
+    decoded = decodeURIComponent(value);
   } catch (error) {
     throw new ValidationError(
       name,
@@ -67,4 +85,12 @@ export function pathParameter(
       { cause: error },
     );
   }
+  if (decoded.length > MAX_PATH_PARAMETER_CHARS) {
+    throw new ValidationError(
+      name,
+      `path parameter ${name} is longer than ${MAX_PATH_PARAMETER_CHARS} characters`,
+    );
+  }
+
+  return decoded;
 }

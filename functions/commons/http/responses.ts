@@ -17,8 +17,17 @@ export function jsonResponse(
       'content-type': 'application/json; charset=utf-8',
       'cache-control': 'no-store',
     },
-    body: JSON.stringify(body),
+    body: JSON.stringify(body, wellFormed),
   };
+}
+
+/**
+ * Mail can carry text that decodes to lone UTF-16 surrogates (for example a
+ * broken UTF-16 encoded word). JSON.stringify would emit them as `\ud800`
+ * escapes that strict clients refuse, so they become U+FFFD here.
+ */
+function wellFormed(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? value.toWellFormed() : value;
 }
 
 /**

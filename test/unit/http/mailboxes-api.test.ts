@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_PATH_PARAMETER_CHARS } from '../../../functions/commons/http/request.js';
 import {
   type ApiRequest,
   apiEvent,
@@ -222,6 +223,30 @@ describe('mailboxes API', () => {
       expect(reply.statusCode).toBe(404);
       expect(reply.json).toEqual({
         error: { code: 'NotFound', message: expect.stringContaining('nope') },
+      });
+    });
+    it('answers 400 naming the id when it is longer than the id limit', async () => {
+      const id = 'x'.repeat(MAX_PATH_PARAMETER_CHARS + 1);
+
+      const reply = await call('GET', `/mailboxes/${id}`, mailboxPath(id));
+
+      expect(reply.statusCode).toBe(400);
+      expect(reply.json).toMatchObject({ error: { field: 'id' } });
+    });
+  });
+
+  describe('request media type', () => {
+    it('answers 400 naming content-type when the body is not sent as JSON', async () => {
+      const event = apiEvent('POST', '/mailboxes', { body: newMailbox() });
+      event.headers = { 'Content-Type': 'text/plain' };
+
+      const reply = readReply(
+        await handler(event, lambdaContext('mailboxes-api')),
+      );
+
+      expect(reply.statusCode).toBe(400);
+      expect(reply.json).toMatchObject({
+        error: { code: 'ValidationError', field: 'content-type' },
       });
     });
   });
