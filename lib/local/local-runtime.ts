@@ -11,6 +11,7 @@ import {
   S3RVER_CREDENTIALS,
   startBlobServer,
 } from './blob-server.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
 import { LOCAL_REGION, localRuntimeLogger } from './http-support.js';
 import {
@@ -290,6 +291,7 @@ export async function startLocalRuntime(
   cleanup.push(() => restoreEnvironment?.());
   try {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    cleanup.push(await lockDataDir(dataDir));
     const dynamodb = await startDynamoDbLocal({ dataDir });
     cleanup.push(dynamodb.stop);
     const blobs = await startBlobServer({
