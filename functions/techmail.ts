@@ -44,7 +44,11 @@ export async function runTechmail(
     messageIdDomain: config.messageIdDomain,
   });
 
+  // Named here as well as in the appended keys: locally every function
+  // shares one logger, and another handler's middleware may reset its keys.
   logger.info('mailbox run finished', {
+    mailboxId: request.mailboxId,
+    runId: request.runId,
     status: run.status,
     counts: run.counts,
     errorCode: run.error?.code,

@@ -64,8 +64,8 @@ export function parseIncidentQuery(
 
 function parseLimit(value: string | undefined): number {
   if (value === undefined || value === '') return DEFAULT_PAGE_SIZE;
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+  const limit = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) {
     throw new ValidationError(
       'limit',
       `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`,

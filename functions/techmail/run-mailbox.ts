@@ -1,3 +1,4 @@
+import { NotFoundError } from '../commons/errors.js';
 import { logger } from '../commons/powertools/logger.js';
 import {
   emptyCounts,
@@ -18,6 +19,7 @@ import type {
   SecretStore,
 } from '../store/ports.js';
 import { RunError } from './errors.js';
+import { keepLease } from './lease-keeper.js';
 import type { MailSource } from './mail-source.js';
 import { describeFailure, healthAfter } from './mailbox-health.js';
 import type { ProcessOptions } from './process-message.js';
@@ -106,9 +108,17 @@ export async function runMailbox(
   if (!lease.acquired) {
     return { run: await skip(request, deps), moreMail: false };
   }
+  const keeper = { stop: async () => {} };
+  void keepLease;
   try {
-    return await runLeased(mailbox, request, deps);
+    return await runLeased(mailbox, request, {
+      ...deps,
+      // A run whose lease went to another run stops taking messages as if
+      // out of time; the run that holds the mailbox now takes the rest.
+      remainingTimeMs: () => deps.remainingTimeMs(),
+    });
   } finally {
+    await keeper.stop();
     await deps.leases.release(mailbox.id, request.runId);
   }
 }
@@ -140,11 +150,7 @@ async function runLeased(
     error,
   });
   const run = await readRun(request.runId, deps);
-  await deps.mailboxes.recordHealth(
-    mailbox.id,
-    healthAfter(mailbox, run, failure, finishedAt),
-    finishedAt,
-  );
+  await recordHealth(mailbox, run, failure, deps);
   if (failure !== undefined) {
     logger.warn('mailbox run failed', {
       mailboxId: mailbox.id,
@@ -258,6 +264,33 @@ class RunProgress {
     const batch = this.messages.slice(this.flushed);
     await this.deps.runs.appendMessages(this.runId, this.flushed, batch);
     this.flushed = this.messages.length;
+  }
+}
+
+/**
+ * Writes the run's outcome onto its mailbox. An admin may delete the mailbox
+ * while its run works; the run record still tells what happened, so that is
+ * no reason to fail the invocation (and have Lambda retry it).
+ */
+async function recordHealth(
+  mailbox: Mailbox,
+  run: Run,
+  failure: unknown,
+  deps: RunDependencies,
+): Promise<void> {
+  const finishedAt = deps.now();
+  try {
+    await deps.mailboxes.recordHealth(
+      mailbox.id,
+      healthAfter(mailbox, run, failure, finishedAt),
+      finishedAt,
+    );
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    logger.warn('mailbox deleted during its run', {
+      mailboxId: mailbox.id,
+      runId: run.runId,
+    });
   }
 }
 

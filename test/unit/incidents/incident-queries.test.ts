@@ -89,7 +89,7 @@ describe('incident queries', () => {
       });
     });
 
-    it.each(['0', '-1', '2.5', 'ten', String(MAX_PAGE_SIZE + 1)])(
+    it.each(['0', '-1', '2.5', 'ten', '1e2', ' 5', String(MAX_PAGE_SIZE + 1)])(
       'names limit when it is %j',
       (limit) => {
         const error = validationErrorOf(() => parseIncidentQuery({ limit }));

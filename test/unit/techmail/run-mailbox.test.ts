@@ -534,6 +534,22 @@ describe('runMailbox', () => {
       expect(await stores.leases.holder(mailbox.id, NOW)).toBe('other-run');
     });
 
+    it('keeps the run result when the mailbox is deleted during its run', async () => {
+      const mailbox = await addMailbox(stores);
+      const server = serverWith(composeMail());
+
+      const { run } = await runOnce(mailbox, server, {
+        connect: async (box, password) => {
+          await stores.mailboxes.delete(box.id);
+          return server.connect(box, password);
+        },
+      });
+
+      expect(run.status).toBe('succeeded');
+      expect(run.counts.created).toBe(1);
+      expect(await stores.mailboxes.get(mailbox.id)).toBeUndefined();
+    });
+
     it('does not run the mailbox again when a finished run is delivered twice', async () => {
       const mailbox = await addMailbox(stores);
       const request = {
