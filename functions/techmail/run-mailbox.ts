@@ -108,14 +108,19 @@ export async function runMailbox(
   if (!lease.acquired) {
     return { run: await skip(request, deps), moreMail: false };
   }
-  const keeper = { stop: async () => {} };
-  void keepLease;
+  const keeper = keepLease(
+    deps.leases,
+    mailbox.id,
+    request.runId,
+    deps.leaseTtlMs,
+    () => deps.now(),
+  );
   try {
     return await runLeased(mailbox, request, {
       ...deps,
       // A run whose lease went to another run stops taking messages as if
       // out of time; the run that holds the mailbox now takes the rest.
-      remainingTimeMs: () => deps.remainingTimeMs(),
+      remainingTimeMs: () => (keeper.lost ? 0 : deps.remainingTimeMs()),
     });
   } finally {
     await keeper.stop();

@@ -80,6 +80,7 @@ export class SdkFaultInjector {
   /** Every call since the last `arm`, in order. */
   readonly calls: SdkCall[] = [];
   private plan: SdkFaultPlan | undefined;
+  private halted = false;
 
   /**
    * @param onHalt called once when a halt fault is reached
@@ -96,6 +97,8 @@ export class SdkFaultInjector {
   attach(client: WithMiddleware, service: FaultService): void {
     client.middlewareStack.add(
       (next, context) => async (args) => {
+        // A halted process does nothing more, timers included.
+        if (this.halted) return new Promise<never>(() => {});
         const call = this.record(service, String(context.commandName));
         if (call.fault === 'fail') throw serviceError(service, this.plan);
         if (call.fault === 'halt-before') return this.halt(call);
@@ -154,6 +157,7 @@ export class SdkFaultInjector {
   }
 
   private halt(call: SdkCall): Promise<never> {
+    this.halted = true;
     this.onHalt(call);
 
     return new Promise<never>(() => {});
