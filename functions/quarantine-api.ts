@@ -1,17 +1,15 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { getConfig } from './commons/config.js';
 import { NotFoundError, ValidationError } from './commons/errors.js';
 import { apiHandler } from './commons/http/api-handler.js';
-import { pathParameter } from './commons/http/request.js';
+import { pathParameter, sha256Parameter } from './commons/http/request.js';
 import { jsonResponse } from './commons/http/responses.js';
 import { logger } from './commons/powertools/logger.js';
 import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
 } from './incidents/incident-queries.js';
-import {
-  checkSha256,
-  reprocessQuarantined,
-} from './quarantine/reprocess-quarantined.js';
+import { reprocessQuarantined } from './quarantine/reprocess-quarantined.js';
 import { createStores } from './store/index.js';
 
 const stores = createStores();
@@ -47,10 +45,11 @@ async function listQuarantine(event: APIGatewayProxyEvent) {
 
 async function reprocess(event: APIGatewayProxyEvent) {
   const mailboxId = pathParameter(event, 'mailboxId');
-  const sha256 = checkSha256(pathParameter(event, 'sha256'));
+  const sha256 = sha256Parameter(event, 'sha256');
   const result = await reprocessQuarantined(mailboxId, sha256, {
     ...stores,
     now: () => new Date(),
+    messageIdDomain: getConfig().messageIdDomain,
   });
   logger.info('quarantined message reprocessed', {
     mailboxId,

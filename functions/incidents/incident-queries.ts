@@ -1,10 +1,11 @@
 import { NotFoundError, ValidationError } from '../commons/errors.js';
-import type { Incident, IncidentStatus, ThreadEntry } from '../model.js';
-import type {
-  BlobStore,
-  IncidentQuery,
-  IncidentStore,
-} from '../store/ports.js';
+import type { Incident, IncidentStatus } from '../model.js';
+import type { IncidentQuery, IncidentStore } from '../store/ports.js';
+import {
+  type EntryBodyStores,
+  type EntryView,
+  presentEntries,
+} from './entry-bodies.js';
 
 /** Page size when the client asks for none. */
 export const DEFAULT_PAGE_SIZE = 25;
@@ -24,7 +25,7 @@ const QUERY_FIELDS = new Set([
 
 /** An incident with its thread, oldest entry first. */
 export interface IncidentWithThread extends Incident {
-  entries: ThreadEntry[];
+  entries: EntryView[];
 }
 
 /**
@@ -76,17 +77,19 @@ function parseLimit(value: string | undefined): number {
 }
 
 /**
- * One incident with its thread entries.
+ * One incident with its thread entries, within the response size a Lambda
+ * can return (see `presentEntries`).
  *
  * @param store the incident store
- * @param blobs where bodies too large for an entry are kept
+ * @param bodies where bodies too large for the response are kept, and
+ *   the signer of links to them
  * @param referenceNumber the incident's `YYMMDD-NNNNNN`
  * @returns the incident and its entries
  * @throws NotFoundError when there is no such incident
  */
 export async function getIncidentWithThread(
   store: IncidentStore,
-  blobs: BlobStore,
+  bodies: EntryBodyStores,
   referenceNumber: string,
 ): Promise<IncidentWithThread> {
   const incident = await store.getIncident(referenceNumber);
@@ -95,25 +98,6 @@ export async function getIncidentWithThread(
 
   return {
     ...incident,
-    entries: await Promise.all(
-      entries.map((entry) => withFullBody(entry, blobs)),
-    ),
+    entries: await presentEntries(referenceNumber, entries, bodies),
   };
-}
-
-/** Puts back a body that was too large to keep on the entry item. */
-async function withFullBody(
-  entry: ThreadEntry,
-  blobs: BlobStore,
-): Promise<ThreadEntry> {
-  if (!entry.bodyKey) return entry;
-  const stored = await blobs.get(entry.bodyKey);
-  if (!stored) return entry;
-  const body = JSON.parse(stored.toString('utf8')) as {
-    text: string;
-    html?: string;
-  };
-  const { bodyKey: _bodyKey, ...rest } = entry;
-
-  return { ...rest, text: body.text, html: body.html };
 }

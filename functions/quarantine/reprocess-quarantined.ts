@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '../commons/errors.js';
+import { NotFoundError } from '../commons/errors.js';
 import { MailParseError } from '../mail/errors.js';
 import { contentKey, sha256Hex } from '../mail/message-key.js';
 import { parseMessage } from '../mail/parse-message.js';
@@ -13,6 +13,12 @@ export interface ReprocessDependencies {
   incidents: IncidentStore;
   blobs: BlobStore;
   now(): Date;
+  /**
+   * Domain of our outgoing Message-IDs, so a reprocessed message meets the
+   * same loop check as in a run.
+   * @default undefined (that loop check is off)
+   */
+  messageIdDomain?: string;
 }
 
 /** What a reprocess did. */
@@ -79,6 +85,7 @@ export async function reprocessQuarantined(
     { uid: `quarantine:${sha256}`, raw },
     deps,
     deps.now(),
+    { messageIdDomain: deps.messageIdDomain },
   );
   if (result.outcome === 'quarantined') {
     return {
@@ -132,22 +139,4 @@ async function whyStillRefused(
   }
 
   return undefined;
-}
-
-/**
- * Checks a message hash from a request path.
- *
- * @param sha256 the value given
- * @returns it, when it is 64 lower-case hex digits
- * @throws ValidationError naming `sha256` otherwise
- */
-export function checkSha256(sha256: string): string {
-  if (!/^[0-9a-f]{64}$/.test(sha256)) {
-    throw new ValidationError(
-      'sha256',
-      'sha256 must be the 64 lower-case hex digits the quarantine listing gives',
-    );
-  }
-
-  return sha256;
 }

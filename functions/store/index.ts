@@ -10,6 +10,7 @@ import { DynamoLeaseStore } from './dynamo-lease-store.js';
 import { DynamoMailboxStore } from './dynamo-mailbox-store.js';
 import { DynamoRunStore } from './dynamo-run-store.js';
 import type {
+  BlobLinks,
   BlobStore,
   IncidentStore,
   LeaseStore,
@@ -17,6 +18,7 @@ import type {
   RunStore,
   SecretStore,
 } from './ports.js';
+import { S3BlobLinks } from './s3-blob-links.js';
 import { S3BlobStore } from './s3-blob-store.js';
 import {
   SecretsManagerStore,
@@ -30,6 +32,8 @@ export interface Stores {
   readonly runs: RunStore;
   readonly incidents: IncidentStore;
   readonly blobs: BlobStore;
+  /** Download links to objects of {@link blobs}' bucket. */
+  readonly links: BlobLinks;
   readonly secrets: SecretStore;
 }
 
@@ -70,6 +74,7 @@ export function createStores(
     runs: new DynamoRunStore(clients.dynamoDb, config.runsTable),
     incidents: new DynamoIncidentStore(clients.dynamoDb, config.incidentsTable),
     blobs: new S3BlobStore(clients.s3, config.blobBucket),
+    links: new S3BlobLinks(clients.s3, config.blobBucket),
     secrets: new SecretsManagerStore(
       clients.secretsManager,
       config.secretPrefix,

@@ -247,8 +247,32 @@ export interface IncidentStore extends QuarantineStore {
 export interface BlobStore {
   /** Stores bytes under a key (overwrites: keys are content-derived). */
   put(key: string, body: Buffer, contentType: string): Promise<void>;
+  /**
+   * Stores bytes unless the key already holds an object, so repeating the
+   * write adds no version to a versioned bucket.
+   */
+  putIfAbsent(key: string, body: Buffer, contentType: string): Promise<void>;
   /** Reads bytes; undefined when absent. */
   get(key: string): Promise<Buffer | undefined>;
+}
+
+/** Response headers and lifetime of a download link. */
+export interface BlobLinkOptions {
+  /** Seconds the link works for. */
+  readonly expiresInSeconds: number;
+  /** `Content-Type` the download is served with. */
+  readonly contentType?: string;
+  /** `Content-Disposition` the download is served with. */
+  readonly contentDisposition?: string;
+}
+
+/**
+ * Time-limited links that let a client fetch an object straight from the
+ * object store, so large bytes never pass through a function's response.
+ */
+export interface BlobLinks {
+  /** A URL that GETs the object until it expires; made without a call. */
+  linkToGet(key: string, options: BlobLinkOptions): Promise<string>;
 }
 
 /** Mailbox passwords. */

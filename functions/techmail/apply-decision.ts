@@ -289,7 +289,7 @@ function cidLinks(
 /**
  * Keeps an entry under DynamoDB's 400 KB item limit: bodies above
  * ENTRY_INLINE_BODY_BYTES move to the blob store whole, and the entry keeps
- * the start of the text; the incidents API puts the whole body back.
+ * the start of the text; the incidents API links clients to the whole body.
  */
 async function fitEntry(
   entry: ThreadEntry,

@@ -194,6 +194,11 @@ export function buildApiRoutes(
     { method: 'GET', resource: '/runs/{runId}', ...onDemand },
     { method: 'GET', resource: '/incidents', ...incidents },
     { method: 'GET', resource: '/incidents/{referenceNumber}', ...incidents },
+    {
+      method: 'GET',
+      resource: '/incidents/{referenceNumber}/attachments/{sha256}',
+      ...incidents,
+    },
     { method: 'GET', resource: '/quarantine', ...quarantine },
     {
       method: 'POST',

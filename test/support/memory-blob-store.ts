@@ -18,6 +18,14 @@ export class MemoryBlobStore implements BlobStore {
     this.objects.set(key, { body: Buffer.from(body), contentType });
   }
 
+  async putIfAbsent(
+    key: string,
+    body: Buffer,
+    contentType: string,
+  ): Promise<void> {
+    if (!this.objects.has(key)) await this.put(key, body, contentType);
+  }
+
   async get(key: string): Promise<Buffer | undefined> {
     return this.objects.get(key)?.body;
   }

@@ -94,3 +94,29 @@ export function pathParameter(
 
   return decoded;
 }
+
+const SHA256_HEX = /^[0-9a-f]{64}$/i;
+
+/**
+ * A path parameter that names content by its SHA-256 (an attachment, a
+ * quarantined message).
+ *
+ * @param event the API Gateway event
+ * @param name the parameter's name in the route template
+ * @returns the digest in lower case
+ * @throws ValidationError naming the parameter unless it is 64 hex digits
+ */
+export function sha256Parameter(
+  event: APIGatewayProxyEvent,
+  name: string,
+): string {
+  const value = pathParameter(event, name);
+  if (!SHA256_HEX.test(value)) {
+    throw new ValidationError(
+      name,
+      `path parameter ${name} must be a SHA-256 digest: 64 hex digits`,
+    );
+  }
+
+  return value.toLowerCase();
+}

@@ -22,6 +22,21 @@ export function jsonResponse(
 }
 
 /**
+ * A `302 Found` to a short-lived URL, e.g. a presigned object-store link.
+ * Not cached: the URL stops working soon.
+ *
+ * @param location the absolute URL to go to
+ * @returns the proxy result, with an empty body
+ */
+export function redirectResponse(location: string): APIGatewayProxyResult {
+  return {
+    statusCode: 302,
+    headers: { location, 'cache-control': 'no-store' },
+    body: '',
+  };
+}
+
+/**
  * Mail can carry text that decodes to lone UTF-16 surrogates (for example a
  * broken UTF-16 encoded word). JSON.stringify would emit them as `\ud800`
  * escapes that strict clients refuse, so they become U+FFFD here.

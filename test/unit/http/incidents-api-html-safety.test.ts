@@ -1,13 +1,10 @@
-import {
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ThreadEntry } from '../../../functions/model.js';
+import type { EntryView } from '../../../functions/incidents/entry-bodies.js';
 import {
   ENTRY_INLINE_BODY_BYTES,
+  entryBodyKey,
   processMessage,
 } from '../../../functions/techmail/process-message.js';
 import {
@@ -43,14 +40,6 @@ let handler: typeof import('../../../functions/incidents-api.js').handler;
 beforeAll(async () => {
   stores = await startHandlerEnvironment();
   ({ handler } = await import('../../../functions/incidents-api.js'));
-  // The API reads bodies kept outside the entry from S3; serve what
-  // processing wrote to the in-memory blob store.
-  s3.on(GetObjectCommand).callsFake(async (input: { Key: string }) => {
-    const body = await stores.blobs.get(input.Key);
-    return {
-      Body: { transformToByteArray: async () => new Uint8Array(body ?? []) },
-    } as unknown as GetObjectCommandOutput;
-  });
 });
 
 afterAll(async () => {
@@ -100,7 +89,7 @@ async function htmlThroughApi(html: string, messageId: string) {
       lambdaContext('incidents-api'),
     ),
   );
-  const [entry] = (reply.json as { entries: ThreadEntry[] }).entries;
+  const [entry] = (reply.json as { entries: EntryView[] }).entries;
 
   return { ref, html: entry?.html ?? '', stored: entry };
 }
@@ -140,15 +129,20 @@ describe('incidents API: HTML shown to agents', () => {
     );
   });
 
-  it('returns sanitised HTML for a body too large to keep on the entry', async () => {
+  it('links a body too large to keep on the entry to its sanitised copy in the bucket', async () => {
     const padding = `<p>${'filler '.repeat(ENTRY_INLINE_BODY_BYTES / 7)}</p>`;
 
-    const { html, stored } = await htmlThroughApi(
+    const { ref, stored } = await htmlThroughApi(
       `${HOSTILE_HTML}\n${padding}`,
       '<hostile-2@customer.example>',
     );
+    const key = entryBodyKey(ref, stored?.entryId ?? '');
+    const body = await stores.blobs.get(key);
+    const { html } = JSON.parse(body?.toString('utf8') ?? '{}');
 
-    expect(stored).not.toHaveProperty('bodyKey');
+    expect(stored).toMatchObject({ bodyTruncated: true });
+    expect(stored?.bodyUrl).toContain(key);
+    expect(stored).not.toHaveProperty('html');
     expect(html.length).toBeGreaterThan(ENTRY_INLINE_BODY_BYTES);
     expectHarmless(html);
   });

@@ -1,15 +1,17 @@
-import {
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DOWNLOAD_LINK_SECONDS } from '../../../functions/incidents/download-links.js';
+import {
+  type EntryView,
+  MAX_INLINE_BODIES_BYTES,
+} from '../../../functions/incidents/entry-bodies.js';
 import type {
   Incident,
   IncidentStatus,
   ThreadEntry,
 } from '../../../functions/model.js';
+import { ENTRY_TEXT_PREVIEW_CHARS } from '../../../functions/techmail/process-message.js';
 import {
   type ApiRequest,
   apiEvent,
@@ -64,6 +66,29 @@ function getIncident(referenceNumber: string): Promise<JsonReply> {
     resource: '/incidents/{referenceNumber}',
     pathParameters: { referenceNumber },
   });
+}
+
+async function getAttachment(
+  referenceNumber: string,
+  sha256: string,
+): Promise<{ statusCode: number; location?: string; json: unknown }> {
+  const result = await handler(
+    apiEvent('GET', `/incidents/${referenceNumber}/attachments/${sha256}`, {
+      resource: '/incidents/{referenceNumber}/attachments/{sha256}',
+      pathParameters: { referenceNumber, sha256 },
+    }),
+    lambdaContext('incidents-api'),
+  );
+
+  return {
+    statusCode: result.statusCode,
+    location: result.headers?.location as string | undefined,
+    json: result.body === '' ? undefined : JSON.parse(result.body),
+  };
+}
+
+function entriesOf(reply: JsonReply): EntryView[] {
+  return (reply.json as { entries: EntryView[] }).entries;
 }
 
 /** Stores an incident created at the given minute of the test day. */
@@ -190,43 +215,114 @@ describe('incidents API', () => {
   });
 
   describe('GET /incidents/{referenceNumber}', () => {
-    it('returns the incident with its thread entries', async () => {
+    it('returns the incident with its thread entries whole', async () => {
       const incident = await storeIncident('mbx-incidents-detail', 10);
       await stores.incidents.putEntry(incident.referenceNumber, entry());
 
       const reply = await getIncident(incident.referenceNumber);
 
       expect(reply.statusCode).toBe(200);
-      expect(reply.json).toEqual({ ...incident, entries: [entry()] });
+      expect(reply.json).toEqual({
+        ...incident,
+        entries: [{ ...entry(), bodyTruncated: false }],
+      });
     });
 
-    it('reads a body kept in the bucket back into the entry', async () => {
+    it('returns a body kept in the bucket as its preview and a short-lived link, without reading it', async () => {
       const incident = await storeIncident('mbx-incidents-detail', 11);
       const bodyKey = `bodies/${incident.referenceNumber}/entry-1.json`;
       await stores.incidents.putEntry(
         incident.referenceNumber,
         entry({ text: 'It will', html: undefined, bodyKey }),
       );
-      const body = JSON.stringify({
-        text: 'It will not print.',
-        html: '<p>x</p>',
-      });
-      s3.on(GetObjectCommand).resolves({
-        Body: {
-          transformToByteArray: async () => new TextEncoder().encode(body),
-        },
-      } as unknown as GetObjectCommandOutput);
 
       const reply = await getIncident(incident.referenceNumber);
 
-      const [only] = (reply.json as { entries: ThreadEntry[] }).entries;
-      expect(only).toMatchObject({
-        text: 'It will not print.',
-        html: '<p>x</p>',
-      });
+      const [only] = entriesOf(reply);
+      expect(only).toMatchObject({ text: 'It will', bodyTruncated: true });
       expect(only).not.toHaveProperty('bodyKey');
-      const [get] = s3.commandCalls(GetObjectCommand);
-      expect(get?.args[0].input).toEqual({ Bucket: TEST_BUCKET, Key: bodyKey });
+      expect(only).not.toHaveProperty('html');
+      const url = new URL(only?.bodyUrl ?? '');
+      expect(url.pathname).toBe(`/${TEST_BUCKET}/${bodyKey}`);
+      expect(url.searchParams.get('X-Amz-Expires')).toBe(
+        String(DOWNLOAD_LINK_SECONDS),
+      );
+      expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+      expect(s3.calls()).toEqual([]);
+    });
+
+    it('answers well under 6 MB for a long thread of bodies kept in the bucket', async () => {
+      const incident = await storeIncident('mbx-incidents-detail', 12);
+      for (let index = 0; index < 28; index += 1) {
+        const entryId = `entry-${String(index).padStart(2, '0')}`;
+        await stores.incidents.putEntry(
+          incident.referenceNumber,
+          entry({
+            entryId,
+            text: 'p'.repeat(ENTRY_TEXT_PREVIEW_CHARS),
+            html: undefined,
+            bodyKey: `bodies/${incident.referenceNumber}/${entryId}.json`,
+          }),
+        );
+      }
+
+      const reply = await getIncident(incident.referenceNumber);
+
+      expect(reply.statusCode).toBe(200);
+      expect(Buffer.byteLength(reply.raw)).toBeLessThan(512 * 1024);
+      expect(entriesOf(reply)).toHaveLength(28);
+      expect(entriesOf(reply).every((view) => view.bodyTruncated)).toBe(true);
+    });
+
+    it('links every entry from the one whose body would pass the inline limit, copying those bodies to the bucket', async () => {
+      s3.on(PutObjectCommand).resolves({});
+      const incident = await storeIncident('mbx-incidents-detail', 13);
+      const bodyChars = 100 * 1024;
+      const count = Math.ceil(MAX_INLINE_BODIES_BYTES / bodyChars) + 2;
+      for (let index = 0; index < count; index += 1) {
+        await stores.incidents.putEntry(
+          incident.referenceNumber,
+          entry({
+            entryId: `entry-${String(index).padStart(2, '0')}`,
+            text: `${index} `.padEnd(bodyChars, 'x'),
+            html: undefined,
+          }),
+        );
+      }
+
+      const reply = await getIncident(incident.referenceNumber);
+
+      const views = entriesOf(reply);
+      const firstLinked = views.findIndex((view) => view.bodyTruncated);
+      const whole = views.slice(0, firstLinked);
+      const linked = views.slice(firstLinked);
+      expect(whole.length).toBe(
+        Math.floor(MAX_INLINE_BODIES_BYTES / (bodyChars + 2)),
+      );
+      expect(whole.every((view) => view.text.length === bodyChars)).toBe(true);
+      expect(linked.length).toBe(count - whole.length);
+      for (const view of linked) {
+        expect(view.text).toHaveLength(ENTRY_TEXT_PREVIEW_CHARS);
+        expect(view.bodyUrl).toContain(
+          `/bodies/${incident.referenceNumber}/${view.entryId}.json`,
+        );
+      }
+      const puts = s3
+        .commandCalls(PutObjectCommand)
+        .map((put) => put.args[0].input);
+      expect(puts).toHaveLength(linked.length);
+      expect(puts[0]).toMatchObject({
+        Bucket: TEST_BUCKET,
+        Key: `bodies/${incident.referenceNumber}/${linked[0]?.entryId}.json`,
+        ContentType: 'application/json',
+        IfNoneMatch: '*',
+      });
+      expect(JSON.parse(String(puts[0]?.Body))).toEqual({
+        text: `${firstLinked} `.padEnd(bodyChars, 'x'),
+      });
+      expect(Buffer.byteLength(reply.raw)).toBeLessThan(
+        MAX_INLINE_BODIES_BYTES + 512 * 1024,
+      );
     });
 
     it('answers 404 for an unknown reference', async () => {
@@ -246,5 +342,104 @@ describe('incidents API', () => {
         error: { code: 'ValidationError', field: 'referenceNumber' },
       });
     });
+  });
+
+  describe('GET /incidents/{referenceNumber}/attachments/{sha256}', () => {
+    const sha256 = 'b'.repeat(64);
+
+    async function incidentWithAttachment(minute: number, filename: string) {
+      const incident = await storeIncident('mbx-attachments', minute);
+      const storageKey = `attachments/${incident.referenceNumber}/entry-1/${sha256}`;
+      await stores.incidents.putEntry(
+        incident.referenceNumber,
+        entry({
+          attachments: [
+            {
+              filename,
+              contentType: 'application/pdf',
+              size: 2048,
+              sha256,
+              inline: false,
+              storageKey,
+            },
+          ],
+        }),
+      );
+
+      return { ref: incident.referenceNumber, storageKey };
+    }
+
+    it('redirects to a presigned download served with the file name and type', async () => {
+      const { ref, storageKey } = await incidentWithAttachment(
+        20,
+        'Résumé "final".pdf',
+      );
+
+      const reply = await getAttachment(ref, sha256);
+
+      expect(reply.statusCode).toBe(302);
+      const url = new URL(reply.location ?? '');
+      expect(url.pathname).toBe(`/${TEST_BUCKET}/${storageKey}`);
+      expect(url.searchParams.get('X-Amz-Expires')).toBe(
+        String(DOWNLOAD_LINK_SECONDS),
+      );
+      expect(url.searchParams.get('response-content-type')).toBe(
+        'application/pdf',
+      );
+      expect(url.searchParams.get('response-content-disposition')).toBe(
+        `attachment; filename="R_sum_ _final_.pdf"; filename*=UTF-8''R%C3%A9sum%C3%A9%20%22final%22.pdf`,
+      );
+      expect(s3.calls()).toEqual([]);
+    });
+
+    it('finds the attachment by a hash given in upper case', async () => {
+      const { ref } = await incidentWithAttachment(21, 'log.txt');
+
+      const reply = await getAttachment(ref, sha256.toUpperCase());
+
+      expect(reply.statusCode).toBe(302);
+    });
+
+    it('answers 404 naming the attachment when no entry has that hash', async () => {
+      const { ref } = await incidentWithAttachment(22, 'log.txt');
+
+      const reply = await getAttachment(ref, 'c'.repeat(64));
+
+      expect(reply.statusCode).toBe(404);
+      expect(reply.json).toEqual({
+        error: {
+          code: 'NotFound',
+          message: `attachment ${'c'.repeat(64)} of incident ${ref} was not found`,
+        },
+      });
+    });
+
+    it('answers 404 naming the incident when there is none', async () => {
+      const reply = await getAttachment('261204-999998', sha256);
+
+      expect(reply.statusCode).toBe(404);
+      expect(reply.json).toEqual({
+        error: {
+          code: 'NotFound',
+          message: 'incident 261204-999998 was not found',
+        },
+      });
+    });
+
+    it.each(['abc', 'g'.repeat(64), 'b'.repeat(65)])(
+      'answers 400 naming sha256 for %j',
+      async (value) => {
+        const reply = await getAttachment('261204-000001', value);
+
+        expect(reply.statusCode).toBe(400);
+        expect(reply.json).toEqual({
+          error: {
+            code: 'ValidationError',
+            message: expect.stringContaining('sha256'),
+            field: 'sha256',
+          },
+        });
+      },
+    );
   });
 });

@@ -10,9 +10,19 @@ import {
   parseIncidentQuery,
 } from '../../../functions/incidents/incident-queries.js';
 import type { Incident, ThreadEntry } from '../../../functions/model.js';
+import type {
+  BlobLinkOptions,
+  BlobLinks,
+} from '../../../functions/store/ports.js';
 import { startTestStores, type TestStores } from '../../support/stores.js';
 
 let stores: TestStores;
+
+/** Links that say what they were made for, without signing anything. */
+const links: BlobLinks = {
+  linkToGet: async (key: string, options: BlobLinkOptions) =>
+    `https://links.test/${key}?expires=${options.expiresInSeconds}`,
+};
 
 beforeAll(async () => {
   stores = await startTestStores();
@@ -126,7 +136,7 @@ describe('incident queries', () => {
 
       const found = await getIncidentWithThread(
         stores.incidents,
-        stores.blobs,
+        { blobs: stores.blobs, links },
         '261204-900001',
       );
 
@@ -134,34 +144,32 @@ describe('incident queries', () => {
       expect(found.entries.map((item) => item.entryId)).toEqual(['e1', 'e2']);
     });
 
-    it('puts back a body kept in the blob store', async () => {
+    it('links a body kept in the blob store instead of reading it', async () => {
       await stores.incidents.putIncident(incident('261204-900002'));
       await stores.incidents.putEntry(
         '261204-900002',
         entry('big', { text: 'preview', bodyKey: 'bodies/261204-900002/big' }),
       );
-      const body = { text: 'the whole text', html: '<p>the whole text</p>' };
-      await stores.blobs.put(
-        'bodies/261204-900002/big',
-        Buffer.from(JSON.stringify(body)),
-        'application/json',
-      );
 
       const found = await getIncidentWithThread(
         stores.incidents,
-        stores.blobs,
+        { blobs: stores.blobs, links },
         '261204-900002',
       );
 
       const [only] = found.entries;
-      expect(only).toMatchObject(body);
+      expect(only).toMatchObject({
+        text: 'preview',
+        bodyTruncated: true,
+        bodyUrl: 'https://links.test/bodies/261204-900002/big?expires=300',
+      });
       expect(only).not.toHaveProperty('bodyKey');
     });
 
     it('throws NotFoundError for an unknown reference', async () => {
       const getting = getIncidentWithThread(
         stores.incidents,
-        stores.blobs,
+        { blobs: stores.blobs, links },
         '261204-999999',
       );
 

@@ -297,6 +297,7 @@ describe('buildApiRoutes', () => {
       'GET /runs/{runId} on-demand',
       'GET /incidents incidents-api',
       'GET /incidents/{referenceNumber} incidents-api',
+      'GET /incidents/{referenceNumber}/attachments/{sha256} incidents-api',
       'GET /quarantine quarantine-api',
       'POST /quarantine/{mailboxId}/{sha256}/reprocess quarantine-api',
     ]);

@@ -56,6 +56,50 @@ describe('S3BlobStore', () => {
     });
   });
 
+  describe('putIfAbsent', () => {
+    it('writes only when the key holds no object', async () => {
+      s3.on(PutObjectCommand).resolves({});
+      const body = Buffer.from('{"text":"hello"}');
+
+      await blobs.putIfAbsent('bodies/r/e.json', body, 'application/json');
+
+      const input = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+      expect(input).toEqual({
+        Bucket: BUCKET,
+        Key: 'bodies/r/e.json',
+        Body: body,
+        ContentType: 'application/json',
+        IfNoneMatch: '*',
+      });
+    });
+
+    it.each(['PreconditionFailed', 'ConditionalRequestConflict'])(
+      'settles quietly when S3 answers %s because the key is taken',
+      async (name) => {
+        s3.on(PutObjectCommand).rejects(
+          Object.assign(new Error('At least one of the preconditions failed'), {
+            name,
+          }),
+        );
+
+        const attempt = blobs.putIfAbsent('k', Buffer.from('x'), 'text/plain');
+
+        await expect(attempt).resolves.toBeUndefined();
+      },
+    );
+
+    it('throws StoreError naming the key for other failures', async () => {
+      s3.on(PutObjectCommand).rejects(new Error('socket hang up'));
+
+      const attempt = blobs.putIfAbsent('k', Buffer.from('x'), 'text/plain');
+
+      await expect(attempt).rejects.toMatchObject({
+        name: 'StoreError',
+        target: `${BUCKET}/k`,
+      });
+    });
+  });
+
   describe('get', () => {
     it('returns the stored bytes', async () => {
       const bytes = Buffer.from([0, 1, 2, 255]);
