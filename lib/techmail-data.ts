@@ -118,6 +118,7 @@ export class TechmailData extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      timeToLiveAttribute: definition.timeToLiveAttribute,
     });
     for (const index of definition.indexes) {
       table.addGlobalSecondaryIndex({

@@ -4,13 +4,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { sha256Hex } from '../mail/message-key.js';
 import { queryAll, storeCall } from './dynamo-helpers.js';
+import { INCIDENTS_TTL_ATTRIBUTE } from './tables.js';
 
 /** Length of one counter bucket. */
 const HOUR_MS = 3_600_000;
 
 /**
- * How long a bucket is kept (as the `expiresAt` TTL attribute): longer
- * than the longest flood window a mailbox may set, a week.
+ * How long a bucket is kept (as the table's TTL attribute, in epoch
+ * seconds): longer than the longest flood window a mailbox may set, a week.
  */
 export const SENDER_COUNTER_RETENTION_HOURS = 8 * 24;
 
@@ -87,7 +88,7 @@ export class SenderCounters {
           UpdateExpression: 'ADD #count :one SET #expiresAt = :expiresAt',
           ExpressionAttributeNames: {
             '#count': 'count',
-            '#expiresAt': 'expiresAt',
+            '#expiresAt': INCIDENTS_TTL_ATTRIBUTE,
           },
           ExpressionAttributeValues: { ':one': 1, ':expiresAt': expiresAt },
         }),

@@ -22,7 +22,20 @@ export interface TableDefinition {
   readonly partitionKey: 'pk';
   readonly sortKey: 'sk';
   readonly indexes: readonly IndexDefinition[];
+  /**
+   * Attribute holding an item's expiry in epoch seconds, which DynamoDB
+   * TTL deletes after; only items that set it expire.
+   * @default none: nothing in the table expires
+   */
+  readonly timeToLiveAttribute?: string;
 }
+
+/**
+ * TTL attribute of the Incidents table, set by the flood counters. The
+ * Mailboxes table has no TTL: its leases keep an `expiresAt` in epoch
+ * milliseconds, which TTL would read as a date far in the future.
+ */
+export const INCIDENTS_TTL_ATTRIBUTE = 'expiresAt';
 
 /**
  * Mailboxes, their account-uniqueness guards, leases, flood counters.
@@ -69,6 +82,7 @@ export const INCIDENTS_TABLE: TableDefinition = {
     },
     { indexName: 'byStatus', partitionKey: 'statusPk', sortKey: 'listSk' },
   ],
+  timeToLiveAttribute: INCIDENTS_TTL_ATTRIBUTE,
 };
 
 /** Every table of the service. */

@@ -1,7 +1,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLES } from '../../functions/store/tables.js';
+import {
+  INCIDENTS_TTL_ATTRIBUTE,
+  TABLES,
+} from '../../functions/store/tables.js';
 import {
   logicalIdOf,
   removeAssembly,
@@ -51,6 +54,30 @@ describe('TechmailData', () => {
                 })),
         });
       }
+    });
+
+    it('expires items of the Incidents table by the attribute the flood counters set, and nothing elsewhere', () => {
+      // GIVEN the synthesized stack
+      const { template, stack } = synth;
+      const incidentsId = logicalId(stack.data.tables.Incidents.table);
+
+      // WHEN the tables' TTL settings are read
+      const ttl = Object.fromEntries(
+        resourcesOfType(template, 'AWS::DynamoDB::Table').map(([id, table]) => [
+          id,
+          table.Properties.TimeToLiveSpecification,
+        ]),
+      );
+
+      // THEN only Incidents has one, on the counters' attribute
+      expect(ttl).toEqual({
+        [incidentsId]: {
+          AttributeName: INCIDENTS_TTL_ATTRIBUTE,
+          Enabled: true,
+        },
+        [logicalId(stack.data.tables.Mailboxes.table)]: undefined,
+        [logicalId(stack.data.tables.Runs.table)]: undefined,
+      });
     });
 
     it('gives every table on-demand billing, PITR, encryption and RETAIN', () => {

@@ -1,6 +1,11 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoIncidentStore } from '../../../functions/store/dynamo-incident-store.js';
-import { INCIDENTS_TABLE } from '../../../functions/store/tables.js';
+import { SENDER_COUNTER_RETENTION_HOURS } from '../../../functions/store/sender-counters.js';
+import {
+  INCIDENTS_TABLE,
+  INCIDENTS_TTL_ATTRIBUTE,
+} from '../../../functions/store/tables.js';
 import { type DynaliteFixture, startDynalite } from './dynalite-fixture.js';
 
 const HOUR_MS = 3_600_000;
@@ -58,6 +63,23 @@ describe('sender counters of DynamoIncidentStore', () => {
       );
 
       expect(count).toBe(1);
+    });
+
+    it("sets the table's TTL attribute in epoch seconds, a retention after the hour", async () => {
+      await store.addSenderMessage('mbx-ttl', 'fay@customer.example', NOON);
+
+      const { Items } = await db.client.send(
+        new ScanCommand({
+          TableName: INCIDENTS_TABLE.localName,
+          FilterExpression: 'begins_with(pk, :pk)',
+          ExpressionAttributeValues: { ':pk': 'SENDER#mbx-ttl#' },
+        }),
+      );
+
+      const hourStart = Date.parse('2026-12-04T12:00:00.000Z');
+      expect(Items?.[0]?.[INCIDENTS_TTL_ATTRIBUTE]).toBe(
+        (hourStart + SENDER_COUNTER_RETENTION_HOURS * HOUR_MS) / 1000,
+      );
     });
 
     it('keeps the counts of each mailbox apart', async () => {
