@@ -45,8 +45,14 @@ export const DEFAULT_FLOOD_LIMIT = 20;
 /** Length of the flood window. */
 export const DEFAULT_FLOOD_WINDOW_HOURS = 12;
 
+/** Smallest flood limit accepted: 0 turns flood control off. */
+export const MIN_FLOOD_LIMIT = 0;
+
 /** Largest flood limit accepted. */
 export const MAX_FLOOD_LIMIT = 10_000;
+
+/** Shortest flood window: one hourly counter. */
+export const MIN_FLOOD_WINDOW_HOURS = 1;
 
 /** Longest flood window: a week of hourly counters read per message. */
 export const MAX_FLOOD_WINDOW_HOURS = 168;
@@ -55,16 +61,18 @@ export const MAX_FLOOD_WINDOW_HOURS = 168;
 export const MAX_ADDRESSES = 50;
 
 /** RFC 5321's limit on the length of a forward path. */
-const MAX_ADDRESS_LENGTH = 254;
+export const MAX_ADDRESS_LENGTH = 254;
 
-const DETECTION_LEVELS: readonly AutoReplyDetection[] = [
+/** The accepted `autoReplyDetection` levels, least eager first. */
+export const AUTO_REPLY_DETECTION_LEVELS: readonly AutoReplyDetection[] = [
   'off',
   'conservative',
   'moderate',
   'aggressive',
 ];
 
-const UPDATE_POLICIES: readonly UpdatePolicy[] = ['anyone', 'contact'];
+/** The accepted `updatePolicy` values. */
+export const UPDATE_POLICIES: readonly UpdatePolicy[] = ['anyone', 'contact'];
 
 /** local@domain without spaces, brackets or list separators. */
 const ADDRESS_PATTERN = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
@@ -121,14 +129,19 @@ export function readMailSettings(
     autoReplyDetection: optionalChoice(
       body,
       'autoReplyDetection',
-      DETECTION_LEVELS,
+      AUTO_REPLY_DETECTION_LEVELS,
     ),
     updatePolicy: optionalChoice(body, 'updatePolicy', UPDATE_POLICIES),
-    floodLimit: optionalInteger(body, 'floodLimit', 0, MAX_FLOOD_LIMIT),
+    floodLimit: optionalInteger(
+      body,
+      'floodLimit',
+      MIN_FLOOD_LIMIT,
+      MAX_FLOOD_LIMIT,
+    ),
     floodWindowHours: optionalInteger(
       body,
       'floodWindowHours',
-      1,
+      MIN_FLOOD_WINDOW_HOURS,
       MAX_FLOOD_WINDOW_HOURS,
     ),
   };

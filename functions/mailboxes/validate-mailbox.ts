@@ -11,16 +11,27 @@ import {
 /** Default per-message size limit, as the large help desks use. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
 
+/** Smallest size limit an admin may set: a message's headers need room. */
+export const MIN_MAX_MESSAGE_BYTES = 1024;
+
 /** Largest size limit an admin may set (a Lambda run holds one message). */
 export const MAX_MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
 
 /** Longest accepted text field (names, hosts, accounts). */
-const MAX_TEXT_LENGTH = 255;
+export const MAX_TEXT_LENGTH = 255;
 
 /** Longest accepted password. */
-const MAX_PASSWORD_LENGTH = 1024;
+export const MAX_PASSWORD_LENGTH = 1024;
 
-const SECURITY_VALUES: readonly Pop3Security[] = ['tls', 'starttls', 'none'];
+/** Highest TCP port. */
+export const MAX_POP_PORT = 65_535;
+
+/** The accepted `security` values. */
+export const SECURITY_VALUES: readonly Pop3Security[] = [
+  'tls',
+  'starttls',
+  'none',
+];
 
 const DEFAULT_PORTS: Record<Pop3Security, number> = {
   tls: 995,
@@ -32,7 +43,12 @@ const DEFAULT_PORTS: Record<Pop3Security, number> = {
 const HOST_PATTERN =
   /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$/;
 
-const CREATE_FIELDS = new Set([
+/**
+ * Every field a mailbox body may carry, in POST and PATCH alike. The API
+ * Gateway body schemas (`lib/mailbox-schemas.ts`) are built from this list
+ * and the limits above, so the edge and the function cannot drift apart.
+ */
+export const MAILBOX_FIELDS = [
   'name',
   'popServer',
   'popPort',
@@ -44,7 +60,12 @@ const CREATE_FIELDS = new Set([
   'leaveOnServer',
   'maxMessageBytes',
   ...MAIL_SETTING_FIELDS,
-]);
+] as const;
+
+/** A field of a mailbox body. */
+export type MailboxField = (typeof MAILBOX_FIELDS)[number];
+
+const CREATE_FIELDS: ReadonlySet<string> = new Set(MAILBOX_FIELDS);
 
 /** A checked `POST /mailboxes` body. */
 export interface MailboxInput extends MailSettings {
@@ -144,7 +165,7 @@ function has(body: Record<string, unknown>, field: string): boolean {
 
 function rejectUnknown(
   body: Record<string, unknown>,
-  known: Set<string>,
+  known: ReadonlySet<string>,
 ): void {
   const unknown = Object.keys(body).find((key) => !known.has(key));
   if (unknown !== undefined) {
@@ -239,11 +260,11 @@ function optionalPort(value: unknown): number | undefined {
   if (
     !Number.isInteger(value) ||
     (value as number) < 1 ||
-    (value as number) > 65535
+    (value as number) > MAX_POP_PORT
   ) {
     throw new ValidationError(
       'popPort',
-      'popPort must be an integer from 1 to 65535',
+      `popPort must be an integer from 1 to ${MAX_POP_PORT}`,
     );
   }
 
@@ -254,12 +275,12 @@ function optionalSize(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (
     !Number.isInteger(value) ||
-    (value as number) < 1024 ||
+    (value as number) < MIN_MAX_MESSAGE_BYTES ||
     (value as number) > MAX_MAX_MESSAGE_BYTES
   ) {
     throw new ValidationError(
       'maxMessageBytes',
-      `maxMessageBytes must be an integer from 1024 to ${MAX_MAX_MESSAGE_BYTES}`,
+      `maxMessageBytes must be an integer from ${MIN_MAX_MESSAGE_BYTES} to ${MAX_MAX_MESSAGE_BYTES}`,
     );
   }
 

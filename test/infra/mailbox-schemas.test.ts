@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/commons/errors.js';
 import {
+  MAILBOX_FIELDS,
   validateMailboxPatch,
   validateNewMailbox,
 } from '../../functions/mailboxes/validate-mailbox.js';
@@ -21,7 +22,47 @@ const FULL_BODY = {
   enabled: true,
   leaveOnServer: false,
   maxMessageBytes: 1024,
+  addresses: ['help@example.com'],
+  autoReplyDetection: 'aggressive',
+  updatePolicy: 'contact',
+  floodLimit: 0,
+  floodWindowHours: 168,
 };
+
+type FieldSchema = NonNullable<typeof NEW_MAILBOX_SCHEMA.properties>[string];
+
+/** A value just inside and one just outside each limit the schema states. */
+function boundaryProbes(
+  field: string,
+  schema: FieldSchema,
+): [string, unknown, unknown][] {
+  const probes: [string, unknown, unknown][] = [];
+  const addresses = (count: number) =>
+    Array.from({ length: count }, (_, index) => `a${index}@example.com`);
+  if (schema.minimum !== undefined) {
+    probes.push(['minimum', schema.minimum, schema.minimum - 1]);
+  }
+  if (schema.maximum !== undefined) {
+    probes.push(['maximum', schema.maximum, schema.maximum + 1]);
+  }
+  if (schema.maxLength !== undefined) {
+    const length = schema.maxLength;
+    probes.push(['maxLength', 'x'.repeat(length), 'x'.repeat(length + 1)]);
+  }
+  if (schema.maxItems !== undefined) {
+    const count = schema.maxItems;
+    probes.push(['maxItems', addresses(count), addresses(count + 1)]);
+  }
+  for (const value of schema.enum ?? []) {
+    probes.push([`value ${String(value)}`, value, `not-${String(value)}`]);
+  }
+
+  return probes.map(([limit, inside, outside]) => [
+    `${field} ${limit}`,
+    inside,
+    outside,
+  ]);
+}
 
 function fieldOfError(run: () => unknown): string | undefined {
   try {
@@ -35,13 +76,16 @@ function fieldOfError(run: () => unknown): string | undefined {
 }
 
 describe('mailbox body schemas', () => {
-  it('lists exactly the fields of the full body', () => {
-    // GIVEN the create schema
-    // WHEN its properties are listed
-    const properties = Object.keys(NEW_MAILBOX_SCHEMA.properties ?? {});
+  it('lists exactly the fields validate-mailbox.ts accepts', () => {
+    // GIVEN the create and patch schemas
+    // WHEN their properties are listed
+    const create = Object.keys(NEW_MAILBOX_SCHEMA.properties ?? {});
+    const patch = Object.keys(MAILBOX_PATCH_SCHEMA.properties ?? {});
 
-    // THEN they are the fields this test sends to the validator
-    expect(properties.sort()).toEqual(Object.keys(FULL_BODY).sort());
+    // THEN both are the function's field list, which this test's body sets
+    expect(create.sort()).toEqual([...MAILBOX_FIELDS].sort());
+    expect(patch.sort()).toEqual([...MAILBOX_FIELDS].sort());
+    expect(Object.keys(FULL_BODY).sort()).toEqual([...MAILBOX_FIELDS].sort());
   });
 
   it('accepts only fields validate-mailbox.ts accepts', () => {
@@ -70,31 +114,32 @@ describe('mailbox body schemas', () => {
     },
   );
 
-  it.each([
-    ['name', 'x'.repeat(255), 'x'.repeat(256)],
-    ['password', 'p'.repeat(1024), 'p'.repeat(1025)],
-    ['popPort', 65_535, 65_536],
-    ['maxMessageBytes', 1024, 1023],
-  ])(
-    'puts the %s limit where the function puts it',
-    (field, inside, outside) => {
-      // GIVEN the schema's limit for the field
-      const schema = NEW_MAILBOX_SCHEMA.properties?.[field];
-
-      // WHEN the function validates a value just inside and just outside
-      const insideError = fieldOfError(() =>
-        validateNewMailbox({ ...FULL_BODY, [field]: inside }),
-      );
-      const outsideError = fieldOfError(() =>
+  it.each(
+    Object.entries(NEW_MAILBOX_SCHEMA.properties ?? {}).flatMap(
+      ([field, schema]) =>
+        boundaryProbes(field, schema).map(
+          ([limit, inside, outside]) =>
+            [limit, field, inside, outside] as const,
+        ),
+    ),
+  )('agrees with the function on the %s', (_limit, field, inside, outside) => {
+    // GIVEN a value the schema allows and one it refuses
+    // WHEN the function validates each, on create and on patch
+    const insideErrors = [
+      fieldOfError(() => validateNewMailbox({ ...FULL_BODY, [field]: inside })),
+      fieldOfError(() => validateMailboxPatch({ [field]: inside })),
+    ];
+    const outsideErrors = [
+      fieldOfError(() =>
         validateNewMailbox({ ...FULL_BODY, [field]: outside }),
-      );
+      ),
+      fieldOfError(() => validateMailboxPatch({ [field]: outside })),
+    ];
 
-      // THEN the schema allows the inside value and the function agrees
-      expect(schema).toBeDefined();
-      expect(insideError).toBeUndefined();
-      expect(outsideError).toBe(field);
-    },
-  );
+    // THEN it accepts the first and refuses the second, naming the field
+    expect(insideErrors).toEqual([undefined, undefined]);
+    expect(outsideErrors).toEqual([field, field]);
+  });
 
   it('leaves fields it does not list to the function, which names them', () => {
     // GIVEN both schemas
