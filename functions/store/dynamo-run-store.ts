@@ -53,13 +53,7 @@ export class DynamoRunStore implements RunStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...header,
-            pk: runPk(run.runId),
-            sk: HEADER_SK,
-            gsi1pk: `MAILBOX#${run.mailboxId}`,
-            gsi1sk: `${run.queuedAt}#${run.runId}`,
-          },
+          Item: headerItem(header),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -69,6 +63,26 @@ export class DynamoRunStore implements RunStore {
       }
     }
     await this.appendMessages(run.runId, 0, messages);
+  }
+
+  /**
+   * Puts the headers of fresh runs, 25 per BatchWriteItem.
+   *
+   * @throws ValidationError when a run carries message entries
+   * @throws StoreThrottledError when DynamoDB keeps items unprocessed
+   */
+  async createMany(runs: readonly Run[]): Promise<void> {
+    const items = runs.map(({ messages, ...header }) => {
+      if (messages.length > 0) {
+        throw new ValidationError(
+          'messages',
+          `run ${header.runId} carries message entries; create it with create()`,
+        );
+      }
+
+      return headerItem(header);
+    });
+    await batchPutAll(this.client, this.tableName, items, 'runs.createMany');
   }
 
   /** The run with every message entry in sequence order, or undefined. */
@@ -260,4 +274,14 @@ function toRunHeader(item: Item): Omit<Run, 'messages'> {
 
 function toRunMessage(item: Item): RunMessage {
   return withoutAttributes(item, ['pk', 'sk', 'seq']);
+}
+
+function headerItem(header: Omit<Run, 'messages'>): Item {
+  return {
+    ...header,
+    pk: runPk(header.runId),
+    sk: HEADER_SK,
+    gsi1pk: `MAILBOX#${header.mailboxId}`,
+    gsi1sk: `${header.queuedAt}#${header.runId}`,
+  };
 }

@@ -119,6 +119,12 @@ export interface LeaseStore {
 export interface RunStore {
   /** Writes a new run in `queued` (or `skipped`) state. */
   create(run: Run): Promise<void>;
+  /**
+   * Writes new runs without message entries in as few requests as the
+   * store allows; for runs whose ids were just made, as a batch write
+   * cannot check that an id is unused.
+   */
+  createMany(runs: readonly Run[]): Promise<void>;
   /** Returns the run with its message entries, or undefined. */
   get(runId: string): Promise<Run | undefined>;
   /** Marks the run `running` with its start time. */

@@ -237,6 +237,13 @@ describe('dispatch', () => {
         if (run.mailboxId === broken.id) throw new Error('table unavailable');
         await stores.runs.create(run);
       };
+      // The batch holding the broken record fails as a whole.
+      runs.createMany = async (batch) => {
+        if (batch.some((run) => run.mailboxId === broken.id)) {
+          throw new Error('table unavailable');
+        }
+        await stores.runs.createMany(batch);
+      };
 
       const { dispatched, failed } = await dispatchRuns(
         [broken, healthy],
@@ -247,6 +254,7 @@ describe('dispatch', () => {
       expect(failed.map((error) => error.mailboxId)).toEqual([broken.id]);
       expect(failed[0]).toBeInstanceOf(DispatchError);
       expect(dispatched.map((run) => run.mailboxId)).toEqual([healthy.id]);
+      expect(await stores.leases.holder(broken.id, NOW)).toBeUndefined();
     });
 
     it(`keeps at most ${DISPATCH_CONCURRENCY} invokes in flight`, async () => {
