@@ -32,6 +32,9 @@ export const ENTRY_INLINE_BODY_BYTES = 128 * 1024;
 /** Characters of text kept on an entry whose body moved to the blob store. */
 export const ENTRY_TEXT_PREVIEW_CHARS = 4096;
 
+/** Object puts of one message sent at once. */
+const BLOB_PUTS_IN_FLIGHT = 8;
+
 /** Stores one message's processing needs. */
 export interface MessageStores {
   incidents: IncidentStore;
@@ -90,19 +93,26 @@ export async function applyDecision(
     record.reason === 'oversize'
       ? await oversizeEntry(mailbox, message, parsed, record, stores)
       : await fullEntry(mailbox, message.raw, parsed, record, stores);
+  // The incident and its entry are separate items that neither write
+  // reads, so they go out together; a crash between them is finished by
+  // the rerun like any other half-done message.
   if (record.outcome === 'created') {
-    await stores.incidents.putIncident(toIncident(mailbox, parsed, record));
-    await stores.incidents.putEntry(ref, entry);
+    await Promise.all([
+      stores.incidents.putIncident(toIncident(mailbox, parsed, record)),
+      stores.incidents.putEntry(ref, entry),
+    ]);
     return;
   }
-  await stores.incidents.putEntry(ref, entry);
-  // An auto-reply or a bounce is kept on the incident as a note; only what
-  // a person wrote marks the incident updated for the agents.
-  await stores.incidents.touchIncident(ref, {
-    status: entry.kind === 'customer' ? 'updated' : undefined,
-    updatedAt: record.decidedAt,
-    messageIds: parsed.messageId ? [parsed.messageId] : [],
-  });
+  await Promise.all([
+    stores.incidents.putEntry(ref, entry),
+    // An auto-reply or a bounce is kept on the incident as a note; only
+    // what a person wrote marks the incident updated for the agents.
+    stores.incidents.touchIncident(ref, {
+      status: entry.kind === 'customer' ? 'updated' : undefined,
+      updatedAt: record.decidedAt,
+      messageIds: parsed.messageId ? [parsed.messageId] : [],
+    }),
+  ]);
 }
 
 async function quarantine(
@@ -123,6 +133,12 @@ async function quarantine(
   });
 }
 
+/**
+ * Every object the entry points at (the raw message, the attachments, a
+ * body too large for the item) is stored before the entry is returned, so
+ * an entry is never written ahead of its objects. Their keys derive from
+ * the record, so the objects go out together.
+ */
 async function fullEntry(
   mailbox: Mailbox,
   raw: Buffer,
@@ -132,14 +148,29 @@ async function fullEntry(
 ): Promise<ThreadEntry> {
   const ref = record.referenceNumber ?? '';
   const rawKey = rawMessageKey(mailbox.id, record.sha256);
-  await stores.blobs.put(rawKey, raw, 'message/rfc822');
-  const attachments = await storeAttachments(parsed, ref, record, stores);
+  const files = parsed.attachments.map((attachment) => ({
+    attachment,
+    meta: toAttachmentMeta(attachment, ref, record),
+  }));
+  const attachments = files.map(({ meta }) => meta);
   const html =
     parsed.html &&
     sanitizeHtml(parsed.html, { cidMap: cidLinks(ref, attachments) });
   const entry = toEntry(mailbox, parsed, record, { rawKey, attachments, html });
+  const { fitted, body } = fitEntry(entry, ref);
 
-  return fitEntry(entry, ref, stores.blobs);
+  const objects: BlobWrite[] = [
+    { key: rawKey, body: raw, contentType: 'message/rfc822' },
+    ...files.map(({ attachment, meta }) => ({
+      key: meta.storageKey,
+      body: attachment.content,
+      contentType: attachment.contentType,
+    })),
+    ...(body ? [body] : []),
+  ];
+  await putAll(stores.blobs, objects);
+
+  return fitted;
 }
 
 /**
@@ -178,36 +209,45 @@ async function oversizeEntry(
   });
 }
 
-async function storeAttachments(
-  parsed: ParsedMessage,
+function toAttachmentMeta(
+  attachment: ParsedMessage['attachments'][number],
   ref: string,
   record: LedgerRecord,
-  stores: MessageStores,
-): Promise<AttachmentMeta[]> {
-  const metas: AttachmentMeta[] = [];
-  for (const attachment of parsed.attachments) {
-    const storageKey = attachmentKey(
-      ref,
-      record.entryId ?? '',
-      attachment.sha256,
-    );
-    await stores.blobs.put(
-      storageKey,
-      attachment.content,
-      attachment.contentType,
-    );
-    metas.push({
-      filename: attachment.filename,
-      contentType: attachment.contentType,
-      size: attachment.size,
-      sha256: attachment.sha256,
-      contentId: attachment.contentId,
-      inline: attachment.inline,
-      storageKey,
-    });
-  }
+): AttachmentMeta {
+  return {
+    filename: attachment.filename,
+    contentType: attachment.contentType,
+    size: attachment.size,
+    sha256: attachment.sha256,
+    contentId: attachment.contentId,
+    inline: attachment.inline,
+    storageKey: attachmentKey(ref, record.entryId ?? '', attachment.sha256),
+  };
+}
 
-  return metas;
+/** One object to store. */
+interface BlobWrite {
+  key: string;
+  body: Buffer;
+  contentType: string;
+}
+
+/**
+ * Stores the objects at most BLOB_PUTS_IN_FLIGHT at a time: a message may
+ * carry hundreds of attachments, and each put holds a connection.
+ */
+async function putAll(
+  blobs: BlobStore,
+  objects: readonly BlobWrite[],
+): Promise<void> {
+  for (let start = 0; start < objects.length; start += BLOB_PUTS_IN_FLIGHT) {
+    const batch = objects.slice(start, start + BLOB_PUTS_IN_FLIGHT);
+    await Promise.all(
+      batch.map(({ key, body, contentType }) =>
+        blobs.put(key, body, contentType),
+      ),
+    );
+  }
 }
 
 function toIncident(
@@ -291,23 +331,28 @@ function cidLinks(
  * ENTRY_INLINE_BODY_BYTES move to the blob store whole, and the entry keeps
  * the start of the text; the incidents API links clients to the whole body.
  */
-async function fitEntry(
+function fitEntry(
   entry: ThreadEntry,
   ref: string,
-  blobs: BlobStore,
-): Promise<ThreadEntry> {
+): { fitted: ThreadEntry; body?: BlobWrite } {
   const size =
     Buffer.byteLength(entry.text) + Buffer.byteLength(entry.html ?? '');
-  if (size <= ENTRY_INLINE_BODY_BYTES) return entry;
+  if (size <= ENTRY_INLINE_BODY_BYTES) return { fitted: entry };
 
   const bodyKey = entryBodyKey(ref, entry.entryId);
   const body = JSON.stringify({ text: entry.text, html: entry.html });
-  await blobs.put(bodyKey, Buffer.from(body), 'application/json');
 
   return {
-    ...entry,
-    text: entry.text.slice(0, ENTRY_TEXT_PREVIEW_CHARS),
-    html: undefined,
-    bodyKey,
+    fitted: {
+      ...entry,
+      text: entry.text.slice(0, ENTRY_TEXT_PREVIEW_CHARS),
+      html: undefined,
+      bodyKey,
+    },
+    body: {
+      key: bodyKey,
+      body: Buffer.from(body),
+      contentType: 'application/json',
+    },
   };
 }

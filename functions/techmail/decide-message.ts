@@ -11,11 +11,8 @@ import { contentKey, messageKey, sha256Hex } from '../mail/message-key.js';
 import { type ParsedMessage, parseMessage } from '../mail/parse-message.js';
 import type { Mailbox } from '../model.js';
 import type { LedgerRecord } from '../store/ports.js';
-import type {
-  Decided,
-  IncomingMessage,
-  MessageStores,
-} from './apply-decision.js';
+import type { Decided, IncomingMessage } from './apply-decision.js';
+import type { DecisionStore } from './in-flight-writes.js';
 import { headerBytes } from './message-size.js';
 import { type RouteDecision, routeMessage } from './route-message.js';
 import { limitStoredFields } from './stored-fields.js';
@@ -25,7 +22,7 @@ import { limitStoredFields } from './stored-fields.js';
  *
  * @param mailbox the mailbox the message came from
  * @param message the message as taken from the server
- * @param stores the incident store and the blob store
+ * @param stores the incident store (decisions write no blobs)
  * @param now the time of the decision (reference numbers use its day)
  * @param own the help desk's addresses and Message-ID domain
  * @returns the stored record (possibly an earlier run's) and the parse
@@ -33,7 +30,7 @@ import { limitStoredFields } from './stored-fields.js';
 export async function decideMessage(
   mailbox: Mailbox,
   message: IncomingMessage,
-  stores: MessageStores,
+  stores: { incidents: DecisionStore },
   now: Date,
   own: OwnMail,
 ): Promise<Decided> {
@@ -47,8 +44,12 @@ export async function decideMessage(
     return { record };
   }
 
-  const key = await chooseKey(stores, mailbox.id, parsed.messageId, raw);
-  const existing = await stores.incidents.getLedger(mailbox.id, key);
+  const { key, existing } = await findLedger(
+    stores.incidents,
+    mailbox.id,
+    parsed.messageId,
+    raw,
+  );
   if (existing) return { record: existing, parsed };
 
   const route = await routeMessage({
@@ -94,37 +95,44 @@ async function parseOrUndefined(
 }
 
 /**
- * The ledger key of a message: its Message-ID, unless that id was already
- * used for different bytes (a broken mailer reusing ids), in which case the
- * content hash keeps the two messages apart.
+ * The ledger key of a message and its record, if any. The key is the
+ * Message-ID, unless that id was already used for different bytes (a
+ * broken mailer reusing ids), in which case the content hash keeps the two
+ * messages apart.
  */
-async function chooseKey(
-  stores: MessageStores,
+async function findLedger(
+  incidents: DecisionStore,
   mailboxId: string,
   messageId: string | undefined,
   raw: Buffer,
-): Promise<string> {
+): Promise<{ key: string; existing?: LedgerRecord }> {
   const key = messageKey(messageId, raw);
-  const existing = await stores.incidents.getLedger(mailboxId, key);
-  if (existing && existing.sha256 !== sha256Hex(raw)) return contentKey(raw);
+  const existing = await incidents.getLedger(mailboxId, key);
+  if (!existing || existing.sha256 === sha256Hex(raw)) {
+    return { key, existing };
+  }
+  const byContent = contentKey(raw);
 
-  return key;
+  return {
+    key: byContent,
+    existing: await incidents.getLedger(mailboxId, byContent),
+  };
 }
 
-async function findOrRecord(
-  stores: MessageStores,
+/**
+ * Quarantine needs no routing, so its decision is proposed at once: the
+ * conditional put answers with the earlier record when there is one.
+ */
+function findOrRecord(
+  stores: { incidents: DecisionStore },
   mailboxId: string,
   raw: Buffer,
   reason: string,
   now: Date,
 ): Promise<LedgerRecord> {
-  const key = contentKey(raw);
-  const existing = await stores.incidents.getLedger(mailboxId, key);
-  if (existing) return existing;
-
   return stores.incidents.putLedgerIfAbsent({
     mailboxId,
-    messageKey: key,
+    messageKey: contentKey(raw),
     state: 'pending',
     sha256: sha256Hex(raw),
     outcome: 'quarantined',

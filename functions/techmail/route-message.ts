@@ -46,13 +46,23 @@ export interface Route {
   readonly countSender?: string;
 }
 
+/** What routing reads from (and the reference counter it draws on). */
+export type RouteStore = Pick<
+  IncidentStore,
+  | 'findByMessageIds'
+  | 'getIncident'
+  | 'listEntries'
+  | 'countSenderMessages'
+  | 'nextReferenceNumber'
+>;
+
 /** What routing reads. */
 export interface RouteInput {
   readonly mailbox: Mailbox;
   readonly parsed: ParsedMessage;
   /** Over the mailbox's size limit: only its header was parsed. */
   readonly oversize: boolean;
-  readonly incidents: IncidentStore;
+  readonly incidents: RouteStore;
   readonly own: OwnMail;
   readonly now: Date;
 }
@@ -184,7 +194,7 @@ function suppress(reason: string, signal: string): Route {
   return { decision: { outcome: 'suppressed', reason, signal } };
 }
 
-function lookupIn(incidents: IncidentStore): ThreadLookup {
+function lookupIn(incidents: RouteStore): ThreadLookup {
   return {
     findByMessageIds: (ids) => incidents.findByMessageIds(ids),
     exists: async (ref) => (await incidents.getIncident(ref)) !== undefined,
