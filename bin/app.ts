@@ -15,6 +15,7 @@ new TechmailStack(app, context('stackName') ?? 'Techmail', {
   description: 'Techmail: POP3 mailboxes become help desk incidents',
   secretPrefix: context('secretPrefix'),
   techmailMemorySize: memorySize === undefined ? undefined : Number(memorySize),
+  messageIdDomain: context('messageIdDomain'),
   alarmTopicArn: context('alarmTopicArn'),
   apiGatewayCloudWatchRole: context('apiGatewayCloudWatchRole') !== 'false',
 });

@@ -12,8 +12,10 @@ export interface TechmailApiProps {
   readonly mailboxesApi: lambda.IFunction;
   /** Serves `/mailboxes/{id}/runs`, `/runs` and `/runs/{runId}`. */
   readonly onDemand: lambda.IFunction;
-  /** Serves `/incidents` and `/incidents/{referenceNumber}`. */
+  /** Serves `/incidents` and everything under it. */
   readonly incidentsApi: lambda.IFunction;
+  /** Serves `/quarantine` and everything under it. */
+  readonly quarantineApi: lambda.IFunction;
   /**
    * Steady-state requests per second the stage accepts across all callers.
    * @default 25
@@ -38,10 +40,10 @@ export interface TechmailApiProps {
   readonly cloudWatchRole?: boolean;
 }
 
-type Target = 'mailboxes' | 'runs' | 'incidents';
+type Target = 'mailboxes' | 'runs' | 'incidents' | 'quarantine';
 type BodyModel = 'newMailbox' | 'mailboxPatch';
 
-/** One route of DESIGN.md's HTTP API. */
+/** One route of the HTTP API (DESIGN.md's table and the README's). */
 interface TechmailRoute {
   /** HTTP method. */
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -82,10 +84,26 @@ const TECHMAIL_ROUTES: readonly TechmailRoute[] = [
     query: ['mailboxId', 'interfaceId', 'status', 'limit', 'nextToken'],
   },
   { method: 'GET', path: '/incidents/{referenceNumber}', target: 'incidents' },
+  {
+    method: 'GET',
+    path: '/incidents/{referenceNumber}/attachments/{sha256}',
+    target: 'incidents',
+  },
+  {
+    method: 'GET',
+    path: '/quarantine',
+    target: 'quarantine',
+    query: ['mailboxId', 'limit', 'nextToken'],
+  },
+  {
+    method: 'POST',
+    path: '/quarantine/{mailboxId}/{sha256}/reprocess',
+    target: 'quarantine',
+  },
 ];
 
 /**
- * The REST API of DESIGN.md on API Gateway: every method needs IAM (SigV4)
+ * The REST API on API Gateway: every method needs IAM (SigV4)
  * authorization, mailbox bodies are checked against JSON schemas, the
  * stage is throttled and writes JSON access logs, and errors API Gateway
  * answers itself keep the service's `{ error: { code, message } }` shape.
@@ -121,7 +139,8 @@ export class TechmailApi extends Construct {
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_YEAR,
     });
     this.api = new apigateway.RestApi(this, 'RestApi', {
-      description: 'Techmail: mailboxes, runs and incidents (SigV4 only)',
+      description:
+        'Techmail: mailboxes, runs, incidents and quarantine (SigV4 only)',
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       cloudWatchRole: props.cloudWatchRole ?? true,
       defaultMethodOptions: {
@@ -169,6 +188,9 @@ export class TechmailApi extends Construct {
         allowTestInvoke: false,
       }),
       incidents: new apigateway.LambdaIntegration(props.incidentsApi, {
+        allowTestInvoke: false,
+      }),
+      quarantine: new apigateway.LambdaIntegration(props.quarantineApi, {
         allowTestInvoke: false,
       }),
     };

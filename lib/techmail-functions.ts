@@ -4,7 +4,10 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_SECRET_PREFIX } from '../functions/commons/config.js';
+import {
+  DEFAULT_SECRET_PREFIX,
+  MESSAGE_ID_DOMAIN_PATTERN,
+} from '../functions/commons/config.js';
 import {
   type BundledFunctionSettings,
   createBundledFunction,
@@ -44,7 +47,8 @@ export interface TechmailFunctionsProps {
   readonly techmailFunctionName?: string;
   /**
    * Memory of the techmail function in MB (CPU scales with it). Holds one
-   * message of up to the mailbox's size limit and its parsed form.
+   * message of up to the mailbox's size limit and its parsed form. The
+   * quarantine API, which reprocesses one such message, gets the same.
    * @default 1024
    */
   readonly techmailMemorySize?: number;
@@ -71,6 +75,14 @@ export interface TechmailFunctionsProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Domain of the Message-IDs the help desk's own outgoing mail carries
+   * (`TECHMAIL_MESSAGE_ID_DOMAIN` of the functions that take mail in): mail
+   * naming it in its Message-ID or `X-Techmail-Loop` is suppressed as a
+   * loop.
+   * @default none: that loop check is off
+   */
+  readonly messageIdDomain?: string;
   /**
    * Powertools log level of every function.
    * @default 'INFO'
@@ -108,12 +120,14 @@ interface ResolvedSettings {
   readonly techmailTimeout: Duration;
   readonly retryAttempts: number;
   readonly maxEventAge: Duration;
+  readonly messageIdDomain?: string;
 }
 
 /**
- * The five Lambda functions (techmail, fan-out, on-demand, mailbox API,
- * incidents API), each with its own role holding only the grants its code
- * needs, its own log group, and the dead-letter queue of failed async runs.
+ * The six Lambda functions (techmail, fan-out, on-demand, mailbox API,
+ * incidents API, quarantine API), each with its own role holding only the
+ * grants its code needs, its own log group, and the dead-letter queue of
+ * failed async runs.
  */
 export class TechmailFunctions extends Construct {
   /** One mailbox run; async-invoked. */
@@ -126,6 +140,8 @@ export class TechmailFunctions extends Construct {
   readonly mailboxesApi: nodejs.NodejsFunction;
   /** Incident reading behind the API. */
   readonly incidentsApi: nodejs.NodejsFunction;
+  /** Quarantine listing and reprocessing behind the API. */
+  readonly quarantineApi: nodejs.NodejsFunction;
   /** Async invocations of techmail and fan-out that failed every attempt. */
   readonly deadLetterQueue: sqs.Queue;
   /** CloudWatch namespace the functions emit metrics to. */
@@ -148,14 +164,19 @@ export class TechmailFunctions extends Construct {
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.environment = this.sharedEnvironment(props, settings);
     this.deadLetterQueue = this.createDeadLetterQueue();
+    const mailEnvironment = messageIdEnvironment(settings);
 
-    this.techmail = this.createFunction('Techmail', {
-      entry: 'techmail.ts',
-      description: 'Runs one mailbox: POP3 fetch, incidents, run record',
-      memorySize: settings.techmailMemorySize,
-      timeout: settings.techmailTimeout,
-      functionName: settings.techmailName,
-    });
+    this.techmail = this.createFunction(
+      'Techmail',
+      {
+        entry: 'techmail.ts',
+        description: 'Runs one mailbox: POP3 fetch, incidents, run record',
+        memorySize: settings.techmailMemorySize,
+        timeout: settings.techmailTimeout,
+        functionName: settings.techmailName,
+      },
+      mailEnvironment,
+    );
     this.techmail.configureAsyncInvoke({
       retryAttempts: settings.retryAttempts,
       maxEventAge: settings.maxEventAge,
@@ -186,10 +207,22 @@ export class TechmailFunctions extends Construct {
     });
     this.incidentsApi = this.createFunction('IncidentsApi', {
       entry: 'incidents-api.ts',
-      description: 'API: incidents and their threads',
+      description: 'API: incidents, their threads and attachment downloads',
       memorySize: 512,
       timeout: API_TIMEOUT,
     });
+    // Reprocessing parses one quarantined message as a run would, so it
+    // gets the run's memory.
+    this.quarantineApi = this.createFunction(
+      'QuarantineApi',
+      {
+        entry: 'quarantine-api.ts',
+        description: 'API: quarantined mail, listed and reprocessed',
+        memorySize: settings.techmailMemorySize,
+        timeout: API_TIMEOUT,
+      },
+      mailEnvironment,
+    );
 
     this.grantLeastPrivilege(props.data, settings);
     Validations.of(this).acknowledge({
@@ -203,7 +236,9 @@ export class TechmailFunctions extends Construct {
    * Grants follow what each handler's code calls: a run reads and writes
    * every table, writes blobs, reads passwords and may queue its own
    * continuation; dispatchers write runs and leases and invoke techmail;
-   * the mailbox API manages passwords; the incidents API only reads.
+   * the mailbox API manages passwords; the incidents API reads, and copies
+   * a body it links to into the bucket; the quarantine API reads
+   * quarantined mail and writes what a run would write for it.
    */
   private grantLeastPrivilege(
     data: TechmailData,
@@ -247,11 +282,34 @@ export class TechmailFunctions extends Construct {
     ]);
 
     grantTableAccess(this.incidentsApi, Incidents, 'read');
+    // Links are presigned with this role, so it must be allowed to GetObject
+    // what it links to; a body cut from a response is copied to bodies/.
     grantBlobAccess(
       this.incidentsApi,
       data.bucket,
       ['s3:GetObject'],
+      [BLOB_PREFIXES.attachments],
+    );
+    grantBlobAccess(
+      this.incidentsApi,
+      data.bucket,
+      ['s3:GetObject', 's3:PutObject'],
       [BLOB_PREFIXES.bodies],
+    );
+
+    grantTableAccess(this.quarantineApi, Mailboxes, 'read');
+    grantTableAccess(this.quarantineApi, Incidents, 'readWrite');
+    grantBlobAccess(
+      this.quarantineApi,
+      data.bucket,
+      ['s3:GetObject', 's3:PutObject'],
+      [BLOB_PREFIXES.quarantine],
+    );
+    grantBlobAccess(
+      this.quarantineApi,
+      data.bucket,
+      ['s3:PutObject'],
+      [BLOB_PREFIXES.raw, BLOB_PREFIXES.attachments, BLOB_PREFIXES.bodies],
     );
   }
 
@@ -294,13 +352,23 @@ export class TechmailFunctions extends Construct {
   private createFunction(
     id: string,
     settings: FunctionSettings,
+    extraEnvironment: Record<string, string> = {},
   ): nodejs.NodejsFunction {
     return createBundledFunction(this, id, {
       ...settings,
-      environment: this.environment,
+      environment: { ...this.environment, ...extraEnvironment },
       logRetention: this.logRetention,
     });
   }
+}
+
+/** The loop-check domain for the functions that take mail in, when set. */
+function messageIdEnvironment(
+  settings: ResolvedSettings,
+): Record<string, string> {
+  return settings.messageIdDomain === undefined
+    ? {}
+    : { TECHMAIL_MESSAGE_ID_DOMAIN: settings.messageIdDomain };
 }
 
 function resolveSettings(
@@ -344,5 +412,14 @@ function resolveSettings(
       60,
       21_600,
     ),
+    messageIdDomain:
+      props.messageIdDomain === undefined
+        ? undefined
+        : assertMatches(
+            'messageIdDomain',
+            props.messageIdDomain,
+            MESSAGE_ID_DOMAIN_PATTERN,
+            'must be a domain name of two or more labels, such as mail.helpdesk.example',
+          ),
   };
 }

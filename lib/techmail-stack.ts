@@ -23,7 +23,8 @@ export interface TechmailStackProps extends StackProps {
    */
   readonly secretPrefix?: string;
   /**
-   * Memory of the techmail function in MB.
+   * Memory of the techmail function, and of the quarantine API that
+   * reprocesses one message the same way, in MB.
    * @default 1024
    */
   readonly techmailMemorySize?: number;
@@ -53,6 +54,12 @@ export interface TechmailStackProps extends StackProps {
    */
   readonly apiGatewayCloudWatchRole?: boolean;
   /**
+   * Domain of the Message-IDs the help desk's own outgoing mail carries;
+   * mail that names it is suppressed as a loop.
+   * @default none: that loop check is off
+   */
+  readonly messageIdDomain?: string;
+  /**
    * SNS topic every alarm notifies.
    * @default none: alarms show in the CloudWatch console only
    */
@@ -63,7 +70,7 @@ export interface TechmailStackProps extends StackProps {
 const SCHEDULE_RATE_MINUTES = 15;
 
 /**
- * Techmail on AWS: the data, the five functions, the 15-minute schedule
+ * Techmail on AWS: the data, the six functions, the 15-minute schedule
  * that fans out to techmail, the SigV4-only REST API, and the alarms.
  */
 export class TechmailStack extends Stack {
@@ -93,6 +100,7 @@ export class TechmailStack extends Stack {
       secretPrefix: props.secretPrefix,
       techmailMemorySize: props.techmailMemorySize,
       logRetention: props.logRetention,
+      messageIdDomain: props.messageIdDomain,
     });
     new events.Rule(this, 'FanOutSchedule', {
       description: 'Runs every enabled mailbox',
@@ -103,6 +111,7 @@ export class TechmailStack extends Stack {
       mailboxesApi: this.functions.mailboxesApi,
       onDemand: this.functions.onDemand,
       incidentsApi: this.functions.incidentsApi,
+      quarantineApi: this.functions.quarantineApi,
       throttlingRateLimit: props.apiThrottlingRateLimit,
       throttlingBurstLimit: props.apiThrottlingBurstLimit,
       cloudWatchRole: props.apiGatewayCloudWatchRole,

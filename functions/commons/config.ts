@@ -56,7 +56,11 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SECRET_PREFIX = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
 const FUNCTION_NAME = /^\S{1,170}$/;
-const DOMAIN_NAME =
+/**
+ * A DNS domain of two or more labels, as `TECHMAIL_MESSAGE_ID_DOMAIN`
+ * must be (the stack checks its prop against it too).
+ */
+export const MESSAGE_ID_DOMAIN_PATTERN =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -84,7 +88,7 @@ export function readConfig(env: Env = process.env): TechmailConfig {
     messageIdDomain: optional(
       env,
       'TECHMAIL_MESSAGE_ID_DOMAIN',
-      DOMAIN_NAME,
+      MESSAGE_ID_DOMAIN_PATTERN,
     )?.toLowerCase(),
   };
 }

@@ -191,7 +191,7 @@ describe('least-privilege grants', () => {
   });
 
   describe('the incidents API', () => {
-    it('only reads incidents and entry bodies', () => {
+    it('reads incidents, and writes nothing but entry bodies it links to', () => {
       // GIVEN the incidents API function
       const { incidentsApi } = synth.stack.functions;
 
@@ -200,18 +200,87 @@ describe('least-privilege grants', () => {
         .flatMap((statement) => statement.actions)
         .filter((action) => /^(dynamodb|s3|secretsmanager):/.test(action));
 
-      // THEN none writes, and none reaches secrets or other tables
-      expect(actions.sort()).toEqual([
+      // THEN it reads the Incidents table and no other, and reaches no secret
+      expect([...new Set(actions)].sort()).toEqual([
         'dynamodb:BatchGetItem',
         'dynamodb:GetItem',
         'dynamodb:Query',
         'dynamodb:Scan',
         's3:GetObject',
+        's3:PutObject',
       ]);
       expect(actionsOn(incidentsApi, tableArn('Mailboxes'))).toEqual([]);
-      expect(actionsOn(incidentsApi, `${bucketArn()}/bodies/*`)).toEqual([
-        's3:GetObject',
+      expect(actionsOn(incidentsApi, tableArn('Runs'))).toEqual([]);
+    });
+
+    it('may GetObject what it presigns links to, and PutObject only under bodies/', () => {
+      // GIVEN the incidents API function
+      const { incidentsApi } = synth.stack.functions;
+
+      // WHEN its object grants are read by prefix
+      const attachments = actionsOn(
+        incidentsApi,
+        `${bucketArn()}/attachments/*`,
+      );
+      const bodies = actionsOn(incidentsApi, `${bucketArn()}/bodies/*`);
+      const others = ['raw', 'quarantine'].flatMap((prefix) =>
+        actionsOn(incidentsApi, `${bucketArn()}/${prefix}/*`),
+      );
+
+      // THEN attachments and bodies are readable, bodies writable, and no more
+      expect(attachments).toEqual(['s3:GetObject']);
+      expect(bodies.sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+      expect(others).toEqual([]);
+    });
+  });
+
+  describe('the quarantine API', () => {
+    it('reads quarantined mail and writes what reprocessing a message writes', () => {
+      // GIVEN the quarantine API function
+      const { quarantineApi } = synth.stack.functions;
+
+      // WHEN its grants are read by resource
+      const quarantined = actionsOn(
+        quarantineApi,
+        `${bucketArn()}/quarantine/*`,
+      );
+      const written = ['raw', 'attachments', 'bodies'].map((prefix) =>
+        actionsOn(quarantineApi, `${bucketArn()}/${prefix}/*`),
+      );
+
+      // THEN it reads mailboxes, reads and writes incidents, reads and
+      // re-quarantines quarantine/, and only puts under the run's prefixes
+      expect(actionsOn(quarantineApi, tableArn('Mailboxes')).sort()).toEqual([
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
       ]);
+      expect(actionsOn(quarantineApi, tableArn('Incidents'))).toEqual(
+        expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem']),
+      );
+      expect(quarantined.sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+      expect(written).toEqual([
+        ['s3:PutObject'],
+        ['s3:PutObject'],
+        ['s3:PutObject'],
+      ]);
+    });
+
+    it('touches no run record, no secret and no function', () => {
+      // GIVEN the quarantine API function
+      const { quarantineApi } = synth.stack.functions;
+
+      // WHEN its grants are read
+      const actions = grantsOf(quarantineApi).flatMap(
+        (statement) => statement.actions,
+      );
+
+      // THEN none reaches Runs, Secrets Manager or Lambda
+      expect(actionsOn(quarantineApi, tableArn('Runs'))).toEqual([]);
+      expect(
+        actions.filter((action) => /^(secretsmanager|lambda):/.test(action)),
+      ).toEqual([]);
     });
   });
 
@@ -291,7 +360,7 @@ describe('least-privilege grants', () => {
       );
 
       // THEN none has the account-wide basic execution policy or any other
-      expect(functionRoles).toHaveLength(5);
+      expect(functionRoles).toHaveLength(6);
       for (const [id, role] of functionRoles) {
         expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
       }

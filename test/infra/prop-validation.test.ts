@@ -34,6 +34,8 @@ describe('prop validation', () => {
     ['rawMessageRetention', { rawMessageRetention: Duration.hours(36) }],
     ['throttlingRateLimit', { apiThrottlingRateLimit: 0 }],
     ['throttlingBurstLimit', { apiThrottlingBurstLimit: 1.5 }],
+    ['messageIdDomain', { messageIdDomain: 'localhost' }],
+    ['messageIdDomain', { messageIdDomain: 'https://mail.example.com' }],
   ])('names %s when it is given %o', (prop, props) => {
     // GIVEN props that cannot work on AWS
     // WHEN the stack is built
@@ -82,6 +84,7 @@ describe('prop validation', () => {
         mailboxesApi: fn,
         onDemand: fn,
         incidentsApi: fn,
+        quarantineApi: fn,
         throttlingRateLimit: 20_000,
       });
 

@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   logicalIdOf,
@@ -10,8 +11,11 @@ import {
   type TemplateResource,
 } from './synth-techmail.js';
 
-/** The routes of DESIGN.md's HTTP API table. */
-const DESIGN_ROUTES = [
+/**
+ * The routes of the HTTP API: DESIGN.md's table, the attachment download
+ * and the quarantine routes (the README's table).
+ */
+const API_ROUTES = [
   'POST /mailboxes',
   'GET /mailboxes',
   'GET /mailboxes/{id}',
@@ -22,6 +26,9 @@ const DESIGN_ROUTES = [
   'GET /runs/{runId}',
   'GET /incidents',
   'GET /incidents/{referenceNumber}',
+  'GET /incidents/{referenceNumber}/attachments/{sha256}',
+  'GET /quarantine',
+  'POST /quarantine/{mailboxId}/{sha256}/reprocess',
 ];
 
 describe('TechmailApi', () => {
@@ -74,13 +81,42 @@ describe('TechmailApi', () => {
     return synth.template.toJSON().Resources[modelId].Properties.Schema;
   };
 
-  it('serves exactly the routes of DESIGN.md', () => {
+  it('serves exactly the routes of the HTTP API', () => {
     // GIVEN the synthesized API
     // WHEN each method is turned back into "METHOD /path"
     const routes = methods.map(route);
 
-    // THEN they are the design's routes, no more and no fewer
-    expect(routes.sort()).toEqual([...DESIGN_ROUTES].sort());
+    // THEN they are the API's routes, no more and no fewer
+    expect(routes.sort()).toEqual([...API_ROUTES].sort());
+  });
+
+  it('sends attachment downloads to the incidents function and quarantine routes to its own', () => {
+    // GIVEN the functions behind the API
+    const { functions } = synth.stack;
+    const arnOf = (fn: IConstruct) => `<${logicalIdOf(synth.stack, fn)}.Arn>`;
+
+    // WHEN the integrations of the new routes are read
+    const targetOf = (routeName: string) => {
+      const method = methods.find(
+        (candidate) => route(candidate) === routeName,
+      );
+      const integration = method?.[1].Properties.Integration as {
+        Uri: unknown;
+      };
+
+      return renderValue(integration.Uri);
+    };
+
+    // THEN each reaches the function that serves it
+    expect(
+      targetOf('GET /incidents/{referenceNumber}/attachments/{sha256}'),
+    ).toContain(arnOf(functions.incidentsApi));
+    for (const routeName of [
+      'GET /quarantine',
+      'POST /quarantine/{mailboxId}/{sha256}/reprocess',
+    ]) {
+      expect(targetOf(routeName)).toContain(arnOf(functions.quarantineApi));
+    }
   });
 
   it('requires IAM (SigV4) authorization on every method but OPTIONS', () => {
@@ -95,7 +131,7 @@ describe('TechmailApi', () => {
       .map(route);
 
     // THEN none is reachable without a signature
-    expect(guarded.length).toBe(DESIGN_ROUTES.length);
+    expect(guarded.length).toBe(API_ROUTES.length);
     expect(open).toEqual([]);
   });
 
@@ -140,6 +176,8 @@ describe('TechmailApi', () => {
       properties: {
         security: { enum: ['tls', 'starttls', 'none'] },
         popPort: { type: 'integer', minimum: 1, maximum: 65_535 },
+        floodWindowHours: { type: 'integer', minimum: 1, maximum: 168 },
+        addresses: { type: 'array', maxItems: 50 },
       },
     });
   });

@@ -26,12 +26,9 @@ describe('TechmailFunctions', () => {
   const logicalId = (construct: IConstruct) =>
     logicalIdOf(synth.stack, construct);
 
-  /** The staged bundle: `asset.<hash>` beside the template. */
-  const techmailBundle = () => {
-    const fn =
-      synth.template.toJSON().Resources[
-        logicalId(synth.stack.functions.techmail)
-      ];
+  /** A function's staged bundle: `asset.<hash>` beside the template. */
+  const bundleOf = (construct: IConstruct) => {
+    const fn = synth.template.toJSON().Resources[logicalId(construct)];
     const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
 
     return join(synth.app.outdir, `asset.${hash}`, 'index.mjs');
@@ -106,8 +103,8 @@ describe('TechmailFunctions', () => {
       // WHEN every Lambda function is read
       const functions = resourcesOfType(template, 'AWS::Lambda::Function');
 
-      // THEN all five use a current Node.js runtime on Graviton
-      expect(functions).toHaveLength(5);
+      // THEN all six use a current Node.js runtime on Graviton
+      expect(functions).toHaveLength(6);
       for (const [id, fn] of functions) {
         const runtime = String(fn.Properties?.Runtime);
         const major = Number(/^nodejs(\d+)\.x$/.exec(runtime)?.[1]);
@@ -167,6 +164,51 @@ describe('TechmailFunctions', () => {
       }
     });
 
+    it('sets TECHMAIL_MESSAGE_ID_DOMAIN on the functions that take mail in, only when it is given', () => {
+      // GIVEN a stack with a Message-ID domain, and the default one without
+      const withDomain = synthTechmail(
+        { messageIdDomain: 'mail.helpdesk.example' },
+        { bundle: false, stackId: 'TechmailDomain' },
+      );
+      const domainOf = (of: SynthesizedTechmail) =>
+        Object.fromEntries(
+          resourcesOfType(of.template, 'AWS::Lambda::Function').map(
+            ([id, fn]) => [
+              id,
+              (
+                fn.Properties as {
+                  Environment: { Variables: Record<string, unknown> };
+                }
+              ).Environment.Variables.TECHMAIL_MESSAGE_ID_DOMAIN,
+            ],
+          ),
+        );
+
+      // WHEN each function's variable is read
+      const given = domainOf(withDomain);
+      const unset = domainOf(synth);
+      const { techmail, quarantineApi } = withDomain.stack.functions;
+      removeAssembly(withDomain.app);
+
+      // THEN techmail and the quarantine API have it, nothing has it unset
+      expect(
+        Object.entries(given)
+          .filter(([, domain]) => domain !== undefined)
+          .sort(),
+      ).toEqual(
+        [
+          [logicalIdOf(withDomain.stack, techmail), 'mail.helpdesk.example'],
+          [
+            logicalIdOf(withDomain.stack, quarantineApi),
+            'mail.helpdesk.example',
+          ],
+        ].sort(),
+      );
+      expect(Object.values(unset).every((domain) => domain === undefined)).toBe(
+        true,
+      );
+    });
+
     it('writes each function log to its own log group with a retention', () => {
       // GIVEN the synthesized stack
       const { template } = synth;
@@ -190,7 +232,7 @@ describe('TechmailFunctions', () => {
       const { template, stack } = synth;
       const fn =
         template.toJSON().Resources[logicalId(stack.functions.techmail)];
-      const bundle = techmailBundle();
+      const bundle = bundleOf(stack.functions.techmail);
 
       // WHEN its first line is read
       const firstLine = readFileSync(bundle, 'utf8').split('\n', 1)[0];
@@ -202,36 +244,41 @@ describe('TechmailFunctions', () => {
       );
     });
 
-    it('loads the techmail bundle as an ES module in a plain Node process', () => {
-      // GIVEN the bundled techmail asset and the environment the stack sets
-      const bundle = pathToFileURL(techmailBundle()).href;
+    it.each(['techmail', 'quarantineApi'] as const)(
+      'loads the %s bundle, which parses mail, as an ES module in a plain Node process',
+      (name) => {
+        // GIVEN the bundled asset and the environment the stack sets
+        const bundle = pathToFileURL(
+          bundleOf(synth.stack.functions[name]),
+        ).href;
 
-      // WHEN a separate Node process imports it
-      const result = spawnSync(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `const m = await import(${JSON.stringify(bundle)}); if (typeof m.handler !== 'function') process.exit(2);`,
-        ],
-        {
-          encoding: 'utf8',
-          timeout: 20_000,
-          env: {
-            PATH: process.env.PATH,
-            AWS_REGION: 'eu-west-1',
-            MAILBOXES_TABLE: 'techmail-mailboxes',
-            RUNS_TABLE: 'techmail-runs',
-            INCIDENTS_TABLE: 'techmail-incidents',
-            BLOB_BUCKET: 'techmail-blobs',
-            TECHMAIL_FUNCTION_NAME: 'TechmailTest-techmail',
+        // WHEN a separate Node process imports it
+        const result = spawnSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const m = await import(${JSON.stringify(bundle)}); if (typeof m.handler !== 'function') process.exit(2);`,
+          ],
+          {
+            encoding: 'utf8',
+            timeout: 20_000,
+            env: {
+              PATH: process.env.PATH,
+              AWS_REGION: 'eu-west-1',
+              MAILBOXES_TABLE: 'techmail-mailboxes',
+              RUNS_TABLE: 'techmail-runs',
+              INCIDENTS_TABLE: 'techmail-incidents',
+              BLOB_BUCKET: 'techmail-blobs',
+              TECHMAIL_FUNCTION_NAME: 'TechmailTest-techmail',
+            },
           },
-        },
-      );
+        );
 
-      // THEN mailparser's CommonJS requires resolve and the handler exists
-      expect(result.stderr).not.toMatch(/Dynamic require|is not defined/);
-      expect(result.status).toBe(0);
-    });
+        // THEN mailparser's CommonJS requires resolve and the handler exists
+        expect(result.stderr).not.toMatch(/Dynamic require|is not defined/);
+        expect(result.status).toBe(0);
+      },
+    );
   });
 });

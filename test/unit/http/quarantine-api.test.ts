@@ -5,7 +5,15 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  afterAll,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  vi,
+} from 'vitest';
 import { contentKey, sha256Hex } from '../../../functions/mail/message-key.js';
 import type { Mailbox } from '../../../functions/model.js';
 import { quarantineKey } from '../../../functions/techmail/process-message.js';
@@ -26,8 +34,12 @@ const objects = new Map<string, Buffer>();
 let stores: TestStores;
 let handler: typeof import('../../../functions/quarantine-api.js').handler;
 
+/** The help desk's own Message-ID domain, as the stack may set it. */
+const OWN_DOMAIN = 'mail.helpdesk.example';
+
 beforeAll(async () => {
   stores = await startHandlerEnvironment();
+  vi.stubEnv('TECHMAIL_MESSAGE_ID_DOMAIN', OWN_DOMAIN);
   ({ handler } = await import('../../../functions/quarantine-api.js'));
 });
 
@@ -228,6 +240,20 @@ describe('quarantine API', () => {
       expect((await list({ mailboxId: mailbox.id })).json).toEqual({
         items: [],
       });
+    });
+
+    it('suppresses our own mail coming back as a loop, as a run would', async () => {
+      const mailbox = await addMailbox(stores);
+      const raw = composeMail({ messageId: `<reply-7@${OWN_DOMAIN}>` });
+      const sha256 = await quarantine(mailbox, raw, 'unparseable');
+
+      const reply = await reprocess(mailbox.id, sha256);
+
+      expect(reply.json).toMatchObject({
+        status: 'released',
+        outcome: 'suppressed',
+      });
+      expect(await incidentsOf(mailbox)).toEqual([]);
     });
 
     it('lets an oversize message through once the mailbox limit is raised', async () => {
