@@ -81,11 +81,11 @@ export function createBundledFunction(
     timeout: settings.timeout,
     role,
     logGroup,
-    environment: {
-      ...settings.environment,
-      // Stack traces of the minified bundle point at the TypeScript source.
-      NODE_OPTIONS: '--enable-source-maps',
-    },
+    // No --enable-source-maps: Node would read and parse the whole map
+    // (as large as the bundle) at every cold start, ~40 to 70 ms for the
+    // techmail function. Names are kept, so stack traces stay readable, and
+    // the map beside the bundle turns a logged position into a source line.
+    environment: settings.environment,
     bundling: {
       format: nodejs.OutputFormat.ESM,
       target: 'node22',
