@@ -7,6 +7,7 @@ import {
   type MessageStores,
 } from './apply-decision.js';
 import { decideMessage } from './decide-message.js';
+import { InFlightWrites } from './in-flight-writes.js';
 
 export {
   ENTRY_INLINE_BODY_BYTES,
@@ -52,20 +53,76 @@ export async function processMessage(
   now: Date,
   options: ProcessOptions = {},
 ): Promise<RunMessage> {
+  const started = await startMessage(mailbox, message, stores, now, options);
+
+  return started.written;
+}
+
+/** A message whose decision is recorded and whose writes are under way. */
+export interface StartedMessage {
+  /** Settles once the writes are durable, with the message's run entry. */
+  readonly written: Promise<RunMessage>;
+}
+
+/**
+ * Records the decision of a message and starts its writes without waiting
+ * for them, so the next message can be decided meanwhile. Decisions of one
+ * run must be made one at a time, in server order, through the same
+ * `inFlight`: then each sees what the earlier ones decided and wrote.
+ *
+ * @param mailbox the mailbox the message came from
+ * @param message the server's uid and the exact bytes
+ * @param stores the incident store and the blob store
+ * @param now the time the decision is made
+ * @param options our other addresses and our Message-ID domain
+ * @param inFlight the run's writes still under way
+ * @default inFlight: none (a message on its own)
+ * @returns the message, its writes started
+ */
+export async function startMessage(
+  mailbox: Mailbox,
+  message: IncomingMessage,
+  stores: MessageStores,
+  now: Date,
+  options: ProcessOptions = {},
+  inFlight = new InFlightWrites(),
+): Promise<StartedMessage> {
   const own: OwnMail = {
     addresses: new Set(options.ownAddresses ?? mailbox.addresses),
     messageIdDomain: options.messageIdDomain,
   };
-  const decided = await decideMessage(mailbox, message, stores, now, own);
+  const decided = await decideMessage(
+    mailbox,
+    message,
+    { incidents: inFlight.view(stores.incidents) },
+    now,
+    own,
+  );
   const { record } = decided;
   if (record.state === 'done') {
-    return toRunMessage(message.uid, { ...record, outcome: 'duplicate' });
+    const entry = toRunMessage(message.uid, {
+      ...record,
+      outcome: 'duplicate',
+    });
+    return { written: Promise.resolve(entry) };
   }
 
-  await applyDecision(mailbox, message, decided, stores);
-  await stores.incidents.markLedgerDone(mailbox.id, record.messageKey);
+  const scope = {
+    messageKey: record.messageKey,
+    referenceNumber: record.referenceNumber,
+    messageId: decided.parsed?.messageId,
+  };
+  const written = inFlight.run(scope, async () => {
+    await applyDecision(mailbox, message, decided, stores);
+    // Marked only after every write it guards is durable: a record still
+    // `pending` makes a rerun write them all again, one marked `done` makes
+    // it skip them.
+    await stores.incidents.markLedgerDone(mailbox.id, record.messageKey);
 
-  return toRunMessage(message.uid, record);
+    return toRunMessage(message.uid, record);
+  });
+
+  return { written };
 }
 
 function toRunMessage(uid: string, record: LedgerRecord): RunMessage {

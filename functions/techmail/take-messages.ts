@@ -3,11 +3,18 @@
  * turned into its durable outcome, then marked deleted (or remembered,
  * when mail stays on the server), until the invocation runs short of time.
  */
+import { logger } from '../commons/powertools/logger.js';
 import type { Mailbox, RunMessage } from '../model.js';
 import type { BlobStore, IncidentStore, LeaseStore } from '../store/ports.js';
+import { InFlightWrites } from './in-flight-writes.js';
 import type { MailSource, ServerMessage } from './mail-source.js';
 import { MAX_RETRIEVE_BYTES } from './message-size.js';
-import { type ProcessOptions, processMessage } from './process-message.js';
+import { MessageWindow } from './message-window.js';
+import {
+  type IncomingMessage,
+  type ProcessOptions,
+  startMessage,
+} from './process-message.js';
 import { filterUnseen, rememberSeen } from './seen-messages.js';
 
 /**
@@ -63,7 +70,10 @@ export async function listPending(
 /**
  * Takes messages until all are done or time runs short. Messages too large
  * to retrieve are taken first, by their headers; the rest are retrieved in
- * server order.
+ * server order. Decisions are made one at a time in that order while the
+ * writes of up to MESSAGES_IN_FLIGHT messages overlap; each message is
+ * marked deleted (or remembered) and reported, in order, once its own
+ * writes are durable.
  *
  * @param mailbox the mailbox
  * @param source the open session
@@ -83,7 +93,7 @@ export async function takeMessages(
 ): Promise<number> {
   let taken = 0;
   let leaseRenewedAt = deps.now().getTime();
-  const finish = async (message: ServerMessage, entry: RunMessage) => {
+  const window = new MessageWindow(async (message, entry) => {
     const keep =
       mailbox.leaveOnServer || message.sizeBytes > MAX_RETRIEVE_BYTES;
     if (keep) {
@@ -103,49 +113,66 @@ export async function takeMessages(
       );
       leaseRenewedAt = now;
     }
+  });
+  const inFlight = new InFlightWrites();
+  const take = async (message: ServerMessage, incoming: IncomingMessage) => {
+    const sizeBytes = incoming.raw.length;
+    if (!(await window.makeRoom(sizeBytes))) return false;
+    const { written } = await startMessage(
+      mailbox,
+      incoming,
+      deps,
+      deps.now(),
+      options,
+      inFlight,
+    );
+    window.add(message, sizeBytes, written);
 
     return deps.remainingTimeMs() >= RUN_SAFETY_MARGIN_MS;
   };
 
-  const tooLarge = pending.filter((m) => m.sizeBytes > MAX_RETRIEVE_BYTES);
-  for (const message of tooLarge) {
-    const entry = await takeHeaderOnly(mailbox, source, message, deps, options);
-    if (!(await finish(message, entry))) return taken;
+  try {
+    await takeInOrder(source, pending, take);
+  } catch (error) {
+    // Messages already started are finished even so: their writes are
+    // durable, and deleting them spares the next run a roll-forward.
+    await window.drain().catch((failure: unknown) => {
+      logger.warn('message failed while the run was stopping', {
+        mailboxId: mailbox.id,
+        error: failure as Error,
+      });
+    });
+    throw error;
   }
-  const fetchable = pending.filter((m) => m.sizeBytes <= MAX_RETRIEVE_BYTES);
-  await source.retrieve(fetchable, async (message, raw) =>
-    finish(
-      message,
-      await processMessage(
-        mailbox,
-        { uid: message.uid, raw },
-        deps,
-        deps.now(),
-        options,
-      ),
-    ),
-  );
+  await window.drain();
 
   return taken;
 }
 
-/** Turns a message too large to retrieve into its outcome, by its header. */
-async function takeHeaderOnly(
-  mailbox: Mailbox,
+/**
+ * Hands each pending message to `take`, the ones too large to retrieve
+ * first (by their headers), until `take` says stop.
+ */
+async function takeInOrder(
   source: MailSource,
-  message: ServerMessage,
-  deps: TakeDependencies,
-  options: ProcessOptions,
-): Promise<RunMessage> {
-  const raw =
-    (await source.retrieveHeaders(message)) ?? placeholderHeader(message);
-
-  return processMessage(
-    mailbox,
-    { uid: message.uid, raw, sizeBytes: message.sizeBytes, headersOnly: true },
-    deps,
-    deps.now(),
-    options,
+  pending: readonly ServerMessage[],
+  take: (message: ServerMessage, incoming: IncomingMessage) => Promise<boolean>,
+): Promise<void> {
+  const tooLarge = pending.filter((m) => m.sizeBytes > MAX_RETRIEVE_BYTES);
+  for (const message of tooLarge) {
+    const raw =
+      (await source.retrieveHeaders(message)) ?? placeholderHeader(message);
+    const incoming = {
+      uid: message.uid,
+      raw,
+      sizeBytes: message.sizeBytes,
+      headersOnly: true,
+    };
+    if (!(await take(message, incoming))) return;
+  }
+  const fetchable = pending.filter((m) => m.sizeBytes <= MAX_RETRIEVE_BYTES);
+  await source.retrieve(fetchable, (message, raw) =>
+    take(message, { uid: message.uid, raw }),
   );
 }
 
