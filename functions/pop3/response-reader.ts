@@ -15,6 +15,22 @@ const TERMINATOR = Buffer.from('\r\n.\r\n', 'latin1');
 const LF_DOT = Buffer.from('\n.', 'latin1');
 const TAIL_BYTES = TERMINATOR.length - 1;
 
+/**
+ * Room added to an announced size: byte-stuffing and line-end repair make
+ * the wire body a little longer than the message, and growing the buffer
+ * would cost a copy of everything read so far.
+ */
+const ANNOUNCED_SIZE_SLACK = 1.01;
+
+/**
+ * A body using less than this share of its buffer is copied out, so a size
+ * announced too large cannot pin a large buffer per message.
+ */
+const MIN_BUFFER_USE = 0.5;
+
+/** `+OK 52428800 octets`, as RFC 1939 shows and most servers answer RETR. */
+const OCTETS_PATTERN = /^(\d{1,12}) octets\b/i;
+
 /** Whether a command answers with a status line only or also a body. */
 export type ReplyShape = 'single' | 'multi';
 
@@ -43,6 +59,8 @@ export class ResponseReader {
   private status: Omit<Pop3Reply, 'body'> | undefined;
   private bodyParts: Buffer[] = [];
   private bodyBytes = 0;
+  /** Where the body is copied as it arrives, when its size was announced. */
+  private bodyBuffer: Buffer | undefined;
   private tail: Buffer = LINE_START;
 
   /**
@@ -84,6 +102,7 @@ export class ResponseReader {
       const status = parseStatusLine(line, command);
       if (shape === 'single' || status.status !== 'ok') return status;
       this.status = status;
+      this.bodyBuffer = this.announcedBuffer(status.text);
     }
 
     const body = this.takeBody(command);
@@ -122,9 +141,12 @@ export class ResponseReader {
   }
 
   /**
-   * Collects body chunks by reference and looks for CRLF "." CRLF, also
-   * across chunk boundaries, so a large message costs one copy at the end.
-   * The body is read as if preceded by CRLF, so an empty body is found too.
+   * Collects the body and looks for CRLF "." CRLF, also across chunk
+   * boundaries. Each byte is copied once: into the buffer of the announced
+   * size as it arrives (so received chunks are freed at once and a large
+   * message is held once, not twice), or else from the chunks kept by
+   * reference at the end. The body is read as if preceded by CRLF, so an
+   * empty body is found too.
    */
   private takeBody(command: string): Buffer | undefined {
     while (this.input.length > 0) {
@@ -133,15 +155,14 @@ export class ResponseReader {
       if (at !== undefined) {
         const bodyLength = this.bodyBytes + at + LINE_START.length;
         this.assertWithinLimit(bodyLength, command);
-        this.bodyParts.push(chunk);
-        const body = Buffer.concat(this.bodyParts, bodyLength);
+        const body = this.finishBody(chunk, bodyLength);
         this.consume(at + TERMINATOR.length);
         this.resetBody();
 
         return body;
       }
 
-      this.bodyParts.push(chunk);
+      this.keepBodyChunk(chunk);
       this.bodyBytes += chunk.length;
       this.assertWithinLimit(this.bodyBytes, command);
       this.tail =
@@ -189,7 +210,52 @@ export class ResponseReader {
   private resetBody(): void {
     this.bodyParts = [];
     this.bodyBytes = 0;
+    this.bodyBuffer = undefined;
     this.tail = LINE_START;
+  }
+
+  /** A buffer for the size the status line announces, within the limit. */
+  private announcedBuffer(statusText: string): Buffer | undefined {
+    const match = OCTETS_PATTERN.exec(statusText);
+    if (match === null) return undefined;
+    const announced = Number(match[1]);
+
+    return Buffer.allocUnsafe(
+      Math.min(Math.ceil(announced * ANNOUNCED_SIZE_SLACK), this.maxBodyBytes),
+    );
+  }
+
+  private keepBodyChunk(chunk: Buffer): void {
+    if (this.bodyBuffer === undefined) {
+      this.bodyParts.push(chunk);
+      return;
+    }
+    if (this.bodyBytes + chunk.length > this.bodyBuffer.length) {
+      // Announced too small: keep what is copied and go on by reference.
+      this.bodyParts.push(this.bodyBuffer.subarray(0, this.bodyBytes), chunk);
+      this.bodyBuffer = undefined;
+      return;
+    }
+    chunk.copy(this.bodyBuffer, this.bodyBytes);
+  }
+
+  private finishBody(lastChunk: Buffer, bodyLength: number): Buffer {
+    const buffer = this.bodyBuffer;
+    const fromLast = bodyLength - this.bodyBytes;
+    if (buffer === undefined || bodyLength > buffer.length) {
+      if (buffer !== undefined) {
+        this.bodyParts.push(buffer.subarray(0, this.bodyBytes));
+      }
+      this.bodyParts.push(lastChunk);
+
+      return Buffer.concat(this.bodyParts, bodyLength);
+    }
+    if (fromLast > 0) lastChunk.copy(buffer, this.bodyBytes, 0, fromLast);
+    const body = buffer.subarray(0, bodyLength);
+
+    return bodyLength < buffer.length * MIN_BUFFER_USE
+      ? Buffer.from(body)
+      : body;
   }
 }
 

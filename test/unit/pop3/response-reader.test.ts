@@ -107,6 +107,30 @@ describe('ResponseReader', () => {
       expect(replies[0]?.body).toEqual(bytes('line\r\n'));
     });
 
+    it.each([
+      ['exactly', 12],
+      ['too small', 4],
+      ['far too large', 10_000],
+    ])('reads a body whose size was announced %s', (_case, announced) => {
+      const wire = bytes(`+OK ${announced} octets\r\nline\r\n..dot\r\n.\r\n`);
+
+      const replies = readAll(
+        [wire.subarray(0, 22), wire.subarray(22, 27), wire.subarray(27)],
+        ['multi'],
+      );
+
+      expect(replies[0]?.body).toEqual(bytes('line\r\n.dot\r\n'));
+    });
+
+    it('does not keep a large buffer for a body announced far too large', () => {
+      const reader = new ResponseReader(1024 * 1024);
+      reader.push(bytes('+OK 500000 octets\r\nline\r\n.\r\n'));
+
+      const reply = reader.read('multi', 'RETR');
+
+      expect(reply?.body?.buffer.byteLength).toBeLessThan(500_000);
+    });
+
     it('reads a -ERR to a multi-line command as a single line', () => {
       const replies = readAll(
         [bytes('-ERR no such message\r\n+OK\r\n')],
