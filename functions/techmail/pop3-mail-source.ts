@@ -81,10 +81,12 @@ export class Pop3MailSource implements MailSource {
       const byNumber = new Map(
         batch.map((message) => [message.msgNo, message]),
       );
+      let delivered = 0;
       try {
         await this.session.retrMany(
           batch.map((message) => message.msgNo),
           async (raw, msgNo) => {
+            delivered += 1;
             const message = byNumber.get(msgNo);
             if (message && !(await onMessage(message, raw))) {
               // retrMany sends no further RETR once its handler throws.
@@ -94,10 +96,25 @@ export class Pop3MailSource implements MailSource {
         );
       } catch (error) {
         if (error === STOP_RETRIEVING) return;
-        throw error;
+        if (!this.isRefusal(error)) throw error;
+        // Messages arrive in order and retrMany stops at the first refusal,
+        // so the refused one is the first not handed over. It stays on the
+        // server; skipping it keeps one unreadable message from blocking
+        // every later one in the mailbox.
+        start += delivered + 1;
+        continue;
       }
       start += batch.length;
     }
+  }
+
+  /** A `-ERR` the server gave while keeping the session open. */
+  private isRefusal(error: unknown): boolean {
+    return (
+      error instanceof Pop3ProtocolError &&
+      error.serverText !== undefined &&
+      !this.session.closed
+    );
   }
 
   async retrieveHeaders(message: ServerMessage): Promise<Buffer | undefined> {
@@ -106,11 +123,7 @@ export class Pop3MailSource implements MailSource {
     } catch (error) {
       // TOP is optional in RFC 1939; a server that refuses it (-ERR, with
       // the session still open) leaves the message to be noted without.
-      const refused =
-        error instanceof Pop3ProtocolError &&
-        error.serverText !== undefined &&
-        !this.session.closed;
-      if (refused) return undefined;
+      if (this.isRefusal(error)) return undefined;
       throw error;
     }
   }
@@ -124,7 +137,15 @@ export class Pop3MailSource implements MailSource {
   }
 
   async commit(): Promise<void> {
-    await Promise.all(this.deletions);
+    const results = await Promise.allSettled(this.deletions);
+    for (const result of results) {
+      // A refused DELE leaves only that (already stored) message on the
+      // server, to be reported as a duplicate next run; the other deletions
+      // still deserve their QUIT.
+      if (result.status === 'rejected' && !this.isRefusal(result.reason)) {
+        throw result.reason;
+      }
+    }
     await this.session.quit();
   }
 

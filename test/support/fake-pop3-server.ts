@@ -57,7 +57,10 @@ export interface FakePop3ServerOptions {
   readonly cutOn?: string;
   /** Bytes of the reply to `cutOn` written before dropping. @default 0 */
   readonly cutAfterBytes?: number;
-  /** Answer these commands with `-ERR <text>`. */
+  /**
+   * Answer these commands with `-ERR <text>`: a key is a command (`DELE`)
+   * or a command with its argument (`RETR 2`) for one message only.
+   */
   readonly errorOn?: Readonly<Record<string, string>>;
   /** Answer PASS and AUTH with `-ERR <text>`. */
   readonly rejectLogin?: string;
@@ -326,7 +329,9 @@ export class FakePop3Server {
       return;
     }
     if (options.replyDelayMs) await delay(options.replyDelayMs);
-    const error = options.errorOn?.[command];
+    const error =
+      options.errorOn?.[[command, ...args].join(' ')] ??
+      options.errorOn?.[command];
     if (error !== undefined) {
       await this.reply(connection, command, `-ERR ${error}\r\n`);
       return;

@@ -225,20 +225,36 @@ describe('Pop3MailSource', () => {
       expect(fake.storedMessages).toHaveLength(2);
     });
 
-    it('fails the commit without QUIT when a deletion was refused', async () => {
+    it('commits the other deletions when the server refuses one', async () => {
       const fake = await startServer({
-        messages: mails(1),
-        errorOn: { DELE: 'message locked' },
+        messages: mails(3),
+        errorOn: { 'DELE 2': 'message locked' },
       });
       const source = await connectPop3(mailboxFor(fake), PASSWORD);
-      source.markDeleted(1);
+      for (const msgNo of [1, 2, 3]) source.markDeleted(msgNo);
 
-      const committing = source.commit();
+      await source.commit();
 
-      await expect(committing).rejects.toThrow();
-      source.abandon();
-      expect(fake.quitCommits).toBe(0);
+      expect(fake.quitCommits).toBe(1);
       expect(fake.storedMessages).toHaveLength(1);
+    });
+
+    it('skips a message the server refuses to retrieve and hands over the rest', async () => {
+      const fake = await startServer({
+        messages: mails(4),
+        errorOn: { 'RETR 2': 'message file is damaged' },
+      });
+      const source = await connectPop3(mailboxFor(fake), PASSWORD);
+      const listed = await source.listMessages();
+      const received: number[] = [];
+
+      await source.retrieve(listed, async (message) => {
+        received.push(message.msgNo);
+        return true;
+      });
+
+      expect(received).toEqual([1, 3, 4]);
+      source.abandon();
     });
   });
 });
