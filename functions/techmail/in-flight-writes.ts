@@ -7,6 +7,7 @@
  */
 import type { IncidentStore, LedgerRecord } from '../store/ports.js';
 import type { RouteStore } from './route-message.js';
+import { RunSenderCounts } from './run-sender-counts.js';
 
 /** What a decision reads and records in the incident store. */
 export type DecisionStore = RouteStore &
@@ -22,9 +23,13 @@ export interface WriteScope {
   readonly messageId?: string;
 }
 
-/** Writes in progress, by the ledger keys, incidents and ids they touch. */
+/**
+ * Writes in progress, by the ledger keys, incidents and ids they touch,
+ * and the run's flood counts (see {@link RunSenderCounts}).
+ */
 export class InFlightWrites {
   private readonly byTag = new Map<string, Set<Promise<unknown>>>();
+  private readonly senders = new RunSenderCounts();
 
   /**
    * Runs `write` once the writes already in progress on the same scope
@@ -57,7 +62,7 @@ export class InFlightWrites {
 
   /**
    * A view of the store whose reads first wait for the writes in progress
-   * on what they read.
+   * on what they read, and whose flood counts are the run's.
    *
    * @param store the incident store
    * @returns the store as decisions should read it
@@ -85,9 +90,9 @@ export class InFlightWrites {
         return store.listEntries(ref);
       },
       addSenderMessage: (mailboxId, sender, now) =>
-        store.addSenderMessage(mailboxId, sender, now),
+        this.senders.add(store, mailboxId, sender, now),
       countSenderMessages: (mailboxId, sender, hours, now) =>
-        store.countSenderMessages(mailboxId, sender, hours, now),
+        this.senders.count(store, mailboxId, sender, hours, now),
       nextReferenceNumber: (now) => store.nextReferenceNumber(now),
     };
   }

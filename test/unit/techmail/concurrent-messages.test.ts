@@ -214,6 +214,29 @@ describe('messages whose writes overlap', () => {
   });
 });
 
+describe('flood counts within a run', () => {
+  it("reads a sender's count once per run and still suppresses the messages past the limit", async () => {
+    const mailbox = await addMailbox(stores, { floodLimit: 2 });
+    const server = serverWith(mail('fl-1'), mail('fl-2'), mail('fl-3'));
+    let reads = 0;
+    const incidents = storeWith({
+      countSenderMessages: (...args) => {
+        reads += 1;
+        return stores.incidents.countSenderMessages(...args);
+      },
+    });
+
+    const { run } = await runOnce(mailbox, server, incidents);
+
+    expect(run.messages.map((message) => message.reason)).toEqual([
+      undefined,
+      undefined,
+      'flood',
+    ]);
+    expect(reads).toBe(1);
+  });
+});
+
 describe('store requests per message', () => {
   let requests = 0;
   let client: DynamoDBDocumentClient;
