@@ -104,6 +104,14 @@ const API_TIMEOUT = Duration.seconds(29);
 /** The fan-out should finish long before the next scheduled run. */
 const FAN_OUT_TIMEOUT = Duration.minutes(2);
 
+/**
+ * One full vCPU. Dispatch is CPU-bound in the SDK (signing and serialising
+ * about two requests per mailbox, ~1.8 ms of CPU per mailbox in the
+ * bench); at 256 MB Lambda gives a sixth of a vCPU, so 1000 mailboxes
+ * would take over 10 s instead of about 2 s.
+ */
+const FAN_OUT_MEMORY_MB = 1769;
+
 /** A fan-out older than this overlaps the next 15-minute schedule. */
 const FAN_OUT_MAX_EVENT_AGE = Duration.minutes(10);
 
@@ -185,7 +193,7 @@ export class TechmailFunctions extends Construct {
     this.fanOut = this.createFunction('FanOut', {
       entry: 'fan-out.ts',
       description: 'Queues a techmail run per enabled mailbox (schedule)',
-      memorySize: 256,
+      memorySize: FAN_OUT_MEMORY_MB,
       timeout: FAN_OUT_TIMEOUT,
     });
     this.fanOut.configureAsyncInvoke({
@@ -390,6 +398,12 @@ function resolveSettings(
     ),
     techmailMemorySize: assertIntegerInRange(
       'techmailMemorySize',
+      // Measured (docs/bench.md): a 50 MB message, the largest accepted,
+      // adds 145 MB to a 145 MB idle process that also hosts the local
+      // stand-ins; with the 32 MB of smaller messages a run may hold
+      // besides, it needs about 400 MB. 512 would fit, but the run is
+      // CPU-bound and Lambda's CPU share halves with memory; 1024 keeps
+      // twice the need as headroom.
       props.techmailMemorySize ?? 1024,
       128,
       10_240,

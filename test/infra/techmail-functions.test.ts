@@ -135,6 +135,34 @@ describe('TechmailFunctions', () => {
       });
     });
 
+    it('gives the fan-out a full vCPU, because dispatch is CPU-bound', () => {
+      // GIVEN the default props
+      const { template, stack } = synth;
+
+      // WHEN the fan-out function is read
+      const fn = template.toJSON().Resources[logicalId(stack.functions.fanOut)];
+
+      // THEN it has the memory at which Lambda gives one vCPU
+      expect(fn.Properties.MemorySize).toBe(1769);
+    });
+
+    it('runs functions without --enable-source-maps, which parses the map at every cold start', () => {
+      // GIVEN the default props
+      const { template } = synth;
+
+      // WHEN every function's environment is read
+      const functions = Object.values(
+        template.findResources('AWS::Lambda::Function'),
+      );
+
+      // THEN none sets NODE_OPTIONS
+      for (const fn of functions) {
+        expect(
+          fn.Properties.Environment?.Variables?.NODE_OPTIONS,
+        ).toBeUndefined();
+      }
+    });
+
     it('sets every variable the runtime config reads on every function', () => {
       // GIVEN the variables functions/commons/config.ts requires
       const { template } = synth;
