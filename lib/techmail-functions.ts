@@ -106,7 +106,7 @@ const FAN_OUT_TIMEOUT = Duration.minutes(2);
 
 /**
  * One full vCPU. Dispatch is CPU-bound in the SDK (signing and serialising
- * about two requests per mailbox, ~1.8 ms of CPU per mailbox in the
+ * about two requests per mailbox, about 2 ms of CPU per mailbox in the
  * bench); at 256 MB Lambda gives a sixth of a vCPU, so 1000 mailboxes
  * would take over 10 s instead of about 2 s.
  */
