@@ -38,9 +38,15 @@ export class MessageWindow {
   private readonly inFlight: InFlight[] = [];
   private bytes = 0;
   private failure: { error: unknown } | undefined;
+  private finishedCount = 0;
 
   /** @param finish what is done with a message once it is durable */
   constructor(private readonly finish: FinishMessage) {}
+
+  /** Messages finished so far. */
+  get finished(): number {
+    return this.finishedCount;
+  }
 
   /** True once a message's writes failed: the run should take no more. */
   get failed(): boolean {
@@ -115,5 +121,6 @@ export class MessageWindow {
     if ('error' in outcome) return;
 
     await this.finish(oldest.message, outcome.entry);
+    this.finishedCount += 1;
   }
 }

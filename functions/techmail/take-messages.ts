@@ -9,7 +9,7 @@ import type { BlobStore, IncidentStore, LeaseStore } from '../store/ports.js';
 import { InFlightWrites } from './in-flight-writes.js';
 import type { MailSource, ServerMessage } from './mail-source.js';
 import { MAX_RETRIEVE_BYTES } from './message-size.js';
-import { MessageWindow } from './message-window.js';
+import { type FinishMessage, MessageWindow } from './message-window.js';
 import {
   type IncomingMessage,
   type ProcessOptions,
@@ -91,29 +91,7 @@ export async function takeMessages(
   progress: TakeProgress,
   options: ProcessOptions,
 ): Promise<number> {
-  let taken = 0;
-  let leaseRenewedAt = deps.now().getTime();
-  const window = new MessageWindow(async (message, entry) => {
-    const keep =
-      mailbox.leaveOnServer || message.sizeBytes > MAX_RETRIEVE_BYTES;
-    if (keep) {
-      await rememberSeen(mailbox.id, message.uid, deps.incidents);
-    } else {
-      source.markDeleted(message.msgNo);
-    }
-    taken += 1;
-    await progress.add(entry);
-    const now = deps.now().getTime();
-    if (now - leaseRenewedAt > deps.leaseTtlMs * LEASE_RENEW_FRACTION) {
-      await deps.leases.renew(
-        mailbox.id,
-        progress.runId,
-        deps.leaseTtlMs,
-        deps.now(),
-      );
-      leaseRenewedAt = now;
-    }
-  });
+  const window = new MessageWindow(finishWith(mailbox, source, deps, progress));
   const inFlight = new InFlightWrites();
   const take = async (message: ServerMessage, incoming: IncomingMessage) => {
     const sizeBytes = incoming.raw.length;
@@ -146,7 +124,42 @@ export async function takeMessages(
   }
   await window.drain();
 
-  return taken;
+  return window.finished;
+}
+
+/**
+ * What becomes of a message once its writes are durable: it is marked
+ * deleted (or remembered, when it stays on the server) and reported, and
+ * the lease is renewed when half of it has run out.
+ */
+function finishWith(
+  mailbox: Mailbox,
+  source: MailSource,
+  deps: TakeDependencies,
+  progress: TakeProgress,
+): FinishMessage {
+  let leaseRenewedAt = deps.now().getTime();
+
+  return async (message, entry) => {
+    const keep =
+      mailbox.leaveOnServer || message.sizeBytes > MAX_RETRIEVE_BYTES;
+    if (keep) {
+      await rememberSeen(mailbox.id, message.uid, deps.incidents);
+    } else {
+      source.markDeleted(message.msgNo);
+    }
+    await progress.add(entry);
+    const now = deps.now().getTime();
+    if (now - leaseRenewedAt > deps.leaseTtlMs * LEASE_RENEW_FRACTION) {
+      await deps.leases.renew(
+        mailbox.id,
+        progress.runId,
+        deps.leaseTtlMs,
+        deps.now(),
+      );
+      leaseRenewedAt = now;
+    }
+  };
 }
 
 /**
