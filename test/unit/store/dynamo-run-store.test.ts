@@ -95,6 +95,35 @@ describe('DynamoRunStore', () => {
     });
   });
 
+  describe('createMany', () => {
+    it('writes 30 queued runs in batches, each readable and listed by mailbox', async () => {
+      const batch = Array.from({ length: 30 }, (_, index) =>
+        queuedRun(
+          `many-${index}`,
+          'mbx-many',
+          `2026-12-02T10:00:${String(index).padStart(2, '0')}.000Z`,
+        ),
+      );
+
+      await runs.createMany(batch);
+
+      expect(await runs.get('many-29')).toEqual(batch[29]);
+      expect(await runs.listByMailbox('mbx-many', 50)).toHaveLength(30);
+    });
+
+    it('refuses a run that carries message entries, naming the field', async () => {
+      const run = {
+        ...queuedRun('many-msgs', 'mbx-many', '2026-12-02T11:00:00.000Z'),
+        messages: messages(1),
+      };
+
+      await expect(runs.createMany([run])).rejects.toMatchObject({
+        field: 'messages',
+      });
+      expect(await runs.get('many-msgs')).toBeUndefined();
+    });
+  });
+
   describe('appendMessages', () => {
     it('overwrites entries when an append is retried with the same numbers', async () => {
       await runs.create(queuedRun('r3', 'mbx-1', '2026-12-01T11:00:00.000Z'));
