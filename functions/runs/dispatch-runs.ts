@@ -8,6 +8,7 @@ import {
 } from '../model.js';
 import type { LeaseStore, RunStore } from '../store/ports.js';
 import type { RunRequest } from '../techmail/run-mailbox.js';
+import { chunked, createSlots, forEachBounded } from './bounded-work.js';
 
 /**
  * Invokes in flight at once. The SDK's HTTP agent keeps 50 sockets per
@@ -128,7 +129,7 @@ export async function dispatchRuns(
       return undefined;
     }
   };
-  const slots = invokeSlots(DISPATCH_CONCURRENCY);
+  const slots = createSlots(DISPATCH_CONCURRENCY);
   const invokes: Promise<void>[] = [];
   const batches = chunked(due, DISPATCH_BATCH_SIZE);
   await forEachBounded(batches, CLAIM_BATCHES_IN_FLIGHT, async (batch) => {
@@ -352,52 +353,4 @@ async function recordSkipped(
   });
 
   return { status: 'skipped', runId, mailboxId, reason: 'mailbox-busy' };
-}
-
-/** A counting semaphore: `take` waits while `limit` slots are in use. */
-function invokeSlots(limit: number): { take(): Promise<void>; give(): void } {
-  let free = limit;
-  const waiting: (() => void)[] = [];
-
-  return {
-    take: async () => {
-      if (free > 0) {
-        free -= 1;
-        return;
-      }
-      await new Promise<void>((resolve) => waiting.push(resolve));
-    },
-    give: () => {
-      const next = waiting.shift();
-      if (next) next();
-      else free += 1;
-    },
-  };
-}
-
-function chunked<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) {
-    result.push(items.slice(start, start + size));
-  }
-
-  return result;
-}
-
-async function forEachBounded<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await work(item);
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, worker),
-  );
 }
