@@ -14,8 +14,9 @@ export const MESSAGES_IN_FLIGHT = 8;
 
 /**
  * Bytes of messages whose writes may be under way at once, so a run of
- * large messages cannot hold many of them in memory. A larger message is
- * taken alone.
+ * large messages cannot hold many of them in memory. Each also holds its
+ * parse (decoded attachments and bodies, about as large again), so the
+ * window holds at most about twice this. A larger message is taken alone.
  */
 export const BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
