@@ -398,7 +398,7 @@ function resolveSettings(
     ),
     techmailMemorySize: assertIntegerInRange(
       'techmailMemorySize',
-      // Measured (docs/bench.md): a 50 MB message, the largest accepted,
+      // Measured (README, Performance): a 50 MB message, the largest accepted,
       // adds 145 MB to a 145 MB idle process that also hosts the local
       // stand-ins; with the 32 MB of smaller messages a run may hold
       // besides, it needs about 400 MB. 512 would fit, but the run is
