@@ -12,9 +12,8 @@ import type {
 } from '../model.js';
 import type { QuarantineStore } from './quarantine-port.js';
 
-/** Fields an admin sets when creating a mailbox (password excluded). */
-export type NewMailbox = Pick<
-  Mailbox,
+/** Mailbox fields an admin sets and may change later. */
+export type MailboxSettingField =
   | 'name'
   | 'popServer'
   | 'popPort'
@@ -28,30 +27,15 @@ export type NewMailbox = Pick<
   | 'autoReplyDetection'
   | 'updatePolicy'
   | 'floodLimit'
-  | 'floodWindowHours'
-  | 'secretName'
-> & { id: string };
+  | 'floodWindowHours';
+
+/** Fields an admin sets when creating a mailbox (password excluded). */
+export type NewMailbox = Pick<Mailbox, MailboxSettingField | 'secretName'> & {
+  id: string;
+};
 
 /** Fields an admin may change on a mailbox. */
-export type MailboxPatch = Partial<
-  Pick<
-    Mailbox,
-    | 'name'
-    | 'popServer'
-    | 'popPort'
-    | 'security'
-    | 'popAccount'
-    | 'interfaceId'
-    | 'enabled'
-    | 'leaveOnServer'
-    | 'maxMessageBytes'
-    | 'addresses'
-    | 'autoReplyDetection'
-    | 'updatePolicy'
-    | 'floodLimit'
-    | 'floodWindowHours'
-  >
->;
+export type MailboxPatch = Partial<Pick<Mailbox, MailboxSettingField>>;
 
 /** Health fields a run writes back onto its mailbox. */
 export interface MailboxHealth {
