@@ -80,6 +80,9 @@ export function cleanFilename(
     .pop()
     // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
     ?.replace(/[\u0000-\u001f\u007f]/g, '')
+    // Bidirectional controls let `invoice\u202Efdp.exe` show as
+    // `invoiceexe.pdf`, disguising the real extension to an agent.
+    .replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
     .trim();
   if (base === undefined || base === '' || base === '.' || base === '..') {
     return undefined;

@@ -178,11 +178,14 @@ function readBodies(
   if (html !== undefined && html.length < (fullHtml?.length ?? 0)) {
     truncated.push('html');
   }
-  // mailparser leaves the text empty when the HTML was too large to convert.
+  // mailparser leaves the text empty when the HTML was too large to convert,
+  // and when the only HTML part sits inside multipart/related.
+  const parsedText = withoutNul(mail.text ?? '');
   const fullText =
-    mail.textConversionError !== undefined && html !== undefined
+    html !== undefined &&
+    (mail.textConversionError !== undefined || parsedText.trim() === '')
       ? htmlToPlainText(html)
-      : withoutNul(mail.text ?? '');
+      : parsedText;
   if (fullText.length > limits.maxTextChars) {
     truncated.push('text');
   }

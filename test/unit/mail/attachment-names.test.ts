@@ -14,6 +14,10 @@ describe('cleanFilename', () => {
     );
   });
 
+  it('removes bidirectional controls that would disguise the extension', () => {
+    expect(cleanFilename('invoice\u202Efdp.exe')).toBe('invoicefdp.exe');
+  });
+
   it('keeps only the last segment of Unix and Windows paths', () => {
     expect(cleanFilename('../../etc/passwd')).toBe('passwd');
     expect(cleanFilename('C:\\Users\\x\\report.doc')).toBe('report.doc');

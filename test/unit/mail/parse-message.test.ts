@@ -300,6 +300,32 @@ describe('parseMessage', () => {
       expect(message.text).toContain('Second');
     });
 
+    it('derives the text from HTML that sits alone inside multipart/related', async () => {
+      const message = await parseMessage(
+        eml(
+          [
+            'From: a@example.com',
+            'Content-Type: multipart/related; boundary="rel"',
+          ],
+          [
+            '--rel',
+            'Content-Type: text/html; charset=utf-8',
+            '',
+            '<p>Printer <b>offline</b></p><img src="cid:logo@x">',
+            '--rel',
+            'Content-Type: image/png',
+            'Content-ID: <logo@x>',
+            'Content-Transfer-Encoding: base64',
+            '',
+            'iVBORw0KGgo=',
+            '--rel--',
+          ].join('\r\n'),
+        ),
+      );
+
+      expect(message.text).toContain('Printer offline');
+    });
+
     it('keeps the text and the HTML of multipart/alternative', async () => {
       const message = await parseMessage(
         eml(
