@@ -25,6 +25,8 @@ import { limitStoredFields } from './stored-fields.js';
  * @param stores the incident store (decisions write no blobs)
  * @param now the time of the decision (reference numbers use its day)
  * @param own the help desk's addresses and Message-ID domain
+ * @param contactOnlyMailboxIds mailboxes whose incidents only their
+ *   contacts may update, whichever mailbox a reply comes through
  * @returns the stored record (possibly an earlier run's) and the parse
  */
 export async function decideMessage(
@@ -33,6 +35,7 @@ export async function decideMessage(
   stores: { incidents: DecisionStore },
   now: Date,
   own: OwnMail,
+  contactOnlyMailboxIds: ReadonlySet<string> = new Set(),
 ): Promise<Decided> {
   const { raw } = message;
   const oversize =
@@ -58,6 +61,7 @@ export async function decideMessage(
     oversize,
     incidents: stores.incidents,
     own,
+    contactOnlyMailboxIds,
     now,
   });
   const proposal = newRecord(mailbox.id, key, raw, parsed, now, route.decision);

@@ -30,6 +30,12 @@ export interface ProcessOptions {
    * @default undefined (that loop check is off)
    */
   readonly messageIdDomain?: string;
+  /**
+   * Mailboxes whose `updatePolicy` is `contact`: their incidents keep that
+   * policy when a reply arrives through another mailbox.
+   * @default none
+   */
+  readonly contactOnlyMailboxIds?: readonly string[];
 }
 
 /**
@@ -97,6 +103,7 @@ export async function startMessage(
     { incidents: inFlight.view(stores.incidents) },
     now,
     own,
+    new Set(options.contactOnlyMailboxIds),
   );
   const { record } = decided;
   if (record.state === 'done') {

@@ -64,6 +64,8 @@ export interface RouteInput {
   readonly oversize: boolean;
   readonly incidents: RouteStore;
   readonly own: OwnMail;
+  /** Mailboxes whose incidents only their contacts may update. */
+  readonly contactOnlyMailboxIds: ReadonlySet<string>;
   readonly now: Date;
 }
 
@@ -124,6 +126,7 @@ async function routeNote(
       thread.referenceNumber,
       input.parsed.from,
       input.incidents,
+      input.contactOnlyMailboxIds,
     ));
   if (!allowed) return suppress(reason, signal);
 
@@ -150,7 +153,14 @@ async function routeCustomerMail(input: RouteInput): Promise<Route> {
   const thread = await decideThread(parsed, lookupIn(incidents));
   if (thread.kind === 'new') return { decision: await create(input), ...count };
   const ref = thread.referenceNumber;
-  if (await mayUpdateIncident(mailbox, ref, parsed.from, incidents)) {
+  const allowed = await mayUpdateIncident(
+    mailbox,
+    ref,
+    parsed.from,
+    incidents,
+    input.contactOnlyMailboxIds,
+  );
+  if (allowed) {
     return {
       decision: { outcome: 'threaded', referenceNumber: ref },
       ...count,

@@ -209,8 +209,8 @@ async function fetchAll(
 
 /**
  * What every message of the run is judged against: the addresses of all
- * mailboxes (mail from any of them is the help desk's own) and our
- * Message-ID domain.
+ * mailboxes (mail from any of them is the help desk's own), our Message-ID
+ * domain, and which mailboxes let only an incident's contacts update it.
  */
 async function processOptions(deps: RunDependencies): Promise<ProcessOptions> {
   const mailboxes = await deps.mailboxes.list();
@@ -218,6 +218,9 @@ async function processOptions(deps: RunDependencies): Promise<ProcessOptions> {
   return {
     ownAddresses: mailboxes.flatMap((mailbox) => mailbox.addresses),
     messageIdDomain: deps.messageIdDomain,
+    contactOnlyMailboxIds: mailboxes
+      .filter((mailbox) => mailbox.updatePolicy === 'contact')
+      .map((mailbox) => mailbox.id),
   };
 }
 

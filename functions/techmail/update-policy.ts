@@ -2,8 +2,10 @@ import type { Address, Mailbox } from '../model.js';
 import type { IncidentStore } from '../store/ports.js';
 
 /**
- * Tells whether a sender may add to an existing incident under the
- * mailbox's `updatePolicy`. With `contact`, the incident's contact and
+ * Tells whether a sender may add to an existing incident. The `contact`
+ * policy applies when the receiving mailbox has it, or when the mailbox
+ * that opened the incident has it (a reply through another brand's address
+ * must not get around it). With `contact`, the incident's contact and
  * everyone its customer entries were sent to, copied to or written by may;
  * anyone else quoting the reference gets a new incident instead. Entries
  * of auto-replies and bounces grant nothing: a machine chose who is on
@@ -13,6 +15,8 @@ import type { IncidentStore } from '../store/ports.js';
  * @param referenceNumber the incident the message would go to
  * @param sender the message's From address, if any
  * @param incidents the store the incident and its entries are read from
+ * @param contactOnlyMailboxIds mailboxes whose `updatePolicy` is `contact`
+ * @default contactOnlyMailboxIds: none
  * @returns true when the message may thread onto the incident
  */
 export async function mayUpdateIncident(
@@ -20,12 +24,17 @@ export async function mayUpdateIncident(
   referenceNumber: string,
   sender: Address | undefined,
   incidents: Pick<IncidentStore, 'getIncident' | 'listEntries'>,
+  contactOnlyMailboxIds: ReadonlySet<string> = new Set(),
 ): Promise<boolean> {
-  if (mailbox.updatePolicy === 'anyone') return true;
+  const receivingIsOpen = mailbox.updatePolicy === 'anyone';
+  if (receivingIsOpen && contactOnlyMailboxIds.size === 0) return true;
+  const incident = await incidents.getIncident(referenceNumber);
+  const ownerIsOpen =
+    incident === undefined || !contactOnlyMailboxIds.has(incident.mailboxId);
+  if (receivingIsOpen && ownerIsOpen) return true;
   const from = sender?.address.toLowerCase();
   if (from === undefined) return false;
 
-  const incident = await incidents.getIncident(referenceNumber);
   if (incident?.contact?.address.toLowerCase() === from) return true;
   const entries = await incidents.listEntries(referenceNumber);
 

@@ -190,6 +190,42 @@ describe('update policy', () => {
     });
   });
 
+  it("keeps the contact policy of the incident's mailbox when a stranger replies through another mailbox", async () => {
+    const strict = await addMailbox(stores, { updatePolicy: 'contact' });
+    const open = await addMailbox(stores, { interfaceId: 'brand-b' });
+    const { ref, rootId } = await incidentOf(strict);
+
+    const reply = await processMessage(
+      open,
+      { uid: 'uid', raw: replyTo(rootId, 'mallory@elsewhere.example') },
+      { incidents: stores.incidents, blobs: stores.blobs },
+      NOW,
+      { contactOnlyMailboxIds: [strict.id] },
+    );
+
+    expect(reply).toMatchObject({
+      outcome: 'created',
+      reason: 'update-refused',
+    });
+    expect(reply.referenceNumber).not.toBe(ref);
+  });
+
+  it("lets the incident's contact reply through another mailbox", async () => {
+    const strict = await addMailbox(stores, { updatePolicy: 'contact' });
+    const open = await addMailbox(stores, { interfaceId: 'brand-b' });
+    const { ref, rootId } = await incidentOf(strict);
+
+    const reply = await processMessage(
+      open,
+      { uid: 'uid', raw: replyTo(rootId, 'carol@customer.example') },
+      { incidents: stores.incidents, blobs: stores.blobs },
+      NOW,
+      { contactOnlyMailboxIds: [strict.id] },
+    );
+
+    expect(reply).toMatchObject({ outcome: 'threaded', referenceNumber: ref });
+  });
+
   it('lets anyone update the incident under the default policy', async () => {
     const mailbox = await addMailbox(stores);
     const { ref, rootId } = await incidentOf(mailbox);

@@ -538,6 +538,35 @@ describe('runMailbox', () => {
       expect(await stores.leases.holder(mailbox.id, NOW)).toBe('other-run');
     });
 
+    it("applies the contact policy of the incident's mailbox to replies through another mailbox", async () => {
+      const strict = await addMailbox(stores, { updatePolicy: 'contact' });
+      const open = await addMailbox(stores);
+      const rootId = `<${randomUUID()}@customer.example>`;
+      const { run: first } = await runOnce(
+        strict,
+        serverWith(composeMail({ messageId: rootId })),
+      );
+
+      const { run } = await runOnce(
+        open,
+        serverWith(
+          composeMail({
+            from: 'Mallory <mallory@elsewhere.example>',
+            messageId: `<${randomUUID()}@elsewhere.example>`,
+            inReplyTo: rootId,
+          }),
+        ),
+      );
+
+      expect(run.messages[0]).toMatchObject({
+        outcome: 'created',
+        reason: 'update-refused',
+      });
+      expect(run.messages[0]?.referenceNumber).not.toBe(
+        first.messages[0]?.referenceNumber,
+      );
+    });
+
     it('keeps the run result when the mailbox is deleted during its run', async () => {
       const mailbox = await addMailbox(stores);
       const server = serverWith(composeMail());
