@@ -140,3 +140,34 @@ export function readReply(result: {
     raw: result.body,
   };
 }
+
+/** A Lambda handler of the API, as the tests call it. */
+export type ApiFunction = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<{ statusCode: number; body: string }>;
+
+/**
+ * Builds a `call(method, path, request)` for one API function: it sends the
+ * API Gateway event with a Lambda context of that name and reads the reply.
+ *
+ * @param handler returns the function's handler (it is often imported only
+ *   after the test environment is set, so it is read at call time)
+ * @param functionName the Lambda function's name in the context
+ * @returns the caller
+ * @example
+ * const call = apiCaller(() => handler, 'mailboxes-api');
+ * const reply = await call('GET', '/mailboxes');
+ */
+export function apiCaller(
+  handler: () => ApiFunction,
+  functionName: string,
+): (method: string, path: string, request?: ApiRequest) => Promise<JsonReply> {
+  return async (method, path, request = {}) =>
+    readReply(
+      await handler()(
+        apiEvent(method, path, request),
+        lambdaContext(functionName),
+      ),
+    );
+}

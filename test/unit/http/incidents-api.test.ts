@@ -13,11 +13,10 @@ import type {
 } from '../../../functions/model.js';
 import { ENTRY_TEXT_PREVIEW_CHARS } from '../../../functions/techmail/process-message.js';
 import {
-  type ApiRequest,
+  apiCaller,
   apiEvent,
   type JsonReply,
   lambdaContext,
-  readReply,
 } from '../../support/api-gateway.js';
 import {
   startHandlerEnvironment,
@@ -44,18 +43,7 @@ beforeEach(() => {
   s3.reset();
 });
 
-async function call(
-  method: string,
-  path: string,
-  request: ApiRequest = {},
-): Promise<JsonReply> {
-  const result = await handler(
-    apiEvent(method, path, request),
-    lambdaContext('incidents-api'),
-  );
-
-  return readReply(result);
-}
+const call = apiCaller(() => handler, 'incidents-api');
 
 function listIncidents(query: Record<string, string>): Promise<JsonReply> {
   return call('GET', '/incidents', { query });

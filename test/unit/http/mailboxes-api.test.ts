@@ -10,8 +10,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_PATH_PARAMETER_CHARS } from '../../../functions/commons/http/request.js';
 import {
   type ApiRequest,
+  apiCaller,
   apiEvent,
-  type JsonReply,
   lambdaContext,
   readReply,
 } from '../../support/api-gateway.js';
@@ -41,18 +41,7 @@ beforeEach(() => {
   secrets.on(DeleteSecretCommand).resolves({});
 });
 
-async function call(
-  method: string,
-  path: string,
-  request: ApiRequest = {},
-): Promise<JsonReply> {
-  const result = await handler(
-    apiEvent(method, path, request),
-    lambdaContext('mailboxes-api'),
-  );
-
-  return readReply(result);
-}
+const call = apiCaller(() => handler, 'mailboxes-api');
 
 /** A create body with an account no other test uses. */
 function newMailbox(overrides: Record<string, unknown> = {}) {

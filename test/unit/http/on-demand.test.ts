@@ -3,13 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { emptyCounts } from '../../../functions/model.js';
 import type { RunRequest } from '../../../functions/techmail/run-mailbox.js';
-import {
-  type ApiRequest,
-  apiEvent,
-  type JsonReply,
-  lambdaContext,
-  readReply,
-} from '../../support/api-gateway.js';
+import { apiCaller, type JsonReply } from '../../support/api-gateway.js';
 import {
   startHandlerEnvironment,
   TEST_FUNCTION_NAME,
@@ -35,18 +29,7 @@ beforeEach(() => {
   lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
 });
 
-async function call(
-  method: string,
-  path: string,
-  request: ApiRequest = {},
-): Promise<JsonReply> {
-  const result = await handler(
-    apiEvent(method, path, request),
-    lambdaContext('on-demand'),
-  );
-
-  return readReply(result);
-}
+const call = apiCaller(() => handler, 'on-demand');
 
 function runMailboxNow(mailboxId: string): Promise<JsonReply> {
   return call('POST', `/mailboxes/${mailboxId}/runs`, {

@@ -17,13 +17,7 @@ import {
 import { contentKey, sha256Hex } from '../../../functions/mail/message-key.js';
 import type { Mailbox } from '../../../functions/model.js';
 import { quarantineKey } from '../../../functions/techmail/process-message.js';
-import {
-  type ApiRequest,
-  apiEvent,
-  type JsonReply,
-  lambdaContext,
-  readReply,
-} from '../../support/api-gateway.js';
+import { apiCaller, type JsonReply } from '../../support/api-gateway.js';
 import { startHandlerEnvironment } from '../../support/handler-environment.js';
 import { composeMail } from '../../support/mail.js';
 import { addMailbox, type TestStores } from '../../support/stores.js';
@@ -64,18 +58,7 @@ beforeEach(() => {
   });
 });
 
-async function call(
-  method: string,
-  path: string,
-  request: ApiRequest = {},
-): Promise<JsonReply> {
-  const result = await handler(
-    apiEvent(method, path, request),
-    lambdaContext('quarantine-api'),
-  );
-
-  return readReply(result);
-}
+const call = apiCaller(() => handler, 'quarantine-api');
 
 function list(query: Record<string, string>): Promise<JsonReply> {
   return call('GET', '/quarantine', { query });
