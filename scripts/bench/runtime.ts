@@ -1,10 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitForStartup } from '../../test/support/runtime-process.js';
 
 const PROJECT_DIR = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Longest wait for the runtime's startup line. */
-const STARTUP_TIMEOUT_MS = 60_000;
 
 /** Longest a stopping runtime may take before it is killed. */
 const STOP_TIMEOUT_MS = 15_000;
@@ -78,7 +76,8 @@ export async function startRuntimeChild(
   };
   liveStops.add(stop);
   try {
-    return { apiUrl: await waitForStartup(child, exited), pid, stop };
+    const apiUrl = await waitForStartup(child, exited, [], KEPT_LINES);
+    return { apiUrl, pid, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -93,48 +92,6 @@ export async function startRuntimeChild(
  */
 export async function stopRuntimeChildren(): Promise<void> {
   await Promise.all([...liveStops].map((stop) => stop()));
-}
-
-function waitForStartup(
-  child: ChildProcess,
-  exited: Promise<void>,
-): Promise<string> {
-  const lines: string[] = [];
-  const output = () => lines.join('\n');
-
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(new Error(`local runtime did not start in time:\n${output()}`)),
-      STARTUP_TIMEOUT_MS,
-    );
-    const onLine = (line: string): void => {
-      lines.push(line);
-      if (lines.length > KEPT_LINES) lines.shift();
-      if (!line.includes('"local runtime started"')) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { apiUrl: string }).apiUrl);
-    };
-    readLines(child.stdout, onLine);
-    readLines(child.stderr, onLine);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`local runtime exited during startup:\n${output()}`));
-    });
-  });
-}
-
-function readLines(
-  stream: NodeJS.ReadableStream | null,
-  onLine: (line: string) => void,
-): void {
-  let pending = '';
-  stream?.setEncoding('utf8');
-  stream?.on('data', (chunk: string) => {
-    const lines = (pending + chunk).split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) onLine(line);
-  });
 }
 
 async function stopChild(

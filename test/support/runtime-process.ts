@@ -40,7 +40,13 @@ export async function startRuntimeProcess(
   const exited = new Promise<void>((resolve) =>
     child.once('exit', () => resolve()),
   );
-  const apiUrl = await waitForStartup(child, output, exited);
+  let apiUrl: string;
+  try {
+    apiUrl = await waitForStartup(child, exited, output);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
 
   return {
     apiUrl,
@@ -57,14 +63,27 @@ export async function startRuntimeProcess(
   };
 }
 
-function waitForStartup(
+/**
+ * Waits for the runtime's `local runtime started` line and returns the API
+ * URL it names. Every line the child writes, before and after, is pushed
+ * onto `output`, of which only the last `keepLast` are kept.
+ *
+ * @param child the runtime process, its stdout and stderr piped
+ * @param exited settles when the child exits
+ * @param output where the child's lines go (for errors and later checks)
+ * @param keepLast how many lines `output` keeps
+ * @default keepLast: all
+ * @returns the API URL
+ * @throws Error with the output when the runtime exits or takes too long
+ */
+export function waitForStartup(
   child: ChildProcess,
-  output: string[],
   exited: Promise<void>,
+  output: string[],
+  keepLast = Number.POSITIVE_INFINITY,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
       reject(
         new Error(
           `local runtime did not start in ${STARTUP_TIMEOUT_MS} ms:\n${output.join('\n')}`,
@@ -73,6 +92,7 @@ function waitForStartup(
     }, STARTUP_TIMEOUT_MS);
     const onLine = (line: string): void => {
       output.push(line);
+      if (output.length > keepLast) output.shift();
       if (!line.includes('"local runtime started"')) return;
       clearTimeout(timer);
       resolve((JSON.parse(line) as { apiUrl: string }).apiUrl);
@@ -95,8 +115,7 @@ function collectLines(
   let pending = '';
   stream?.setEncoding('utf8');
   stream?.on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
+    const lines = (pending + chunk).split('\n');
     pending = lines.pop() ?? '';
     for (const line of lines) onLine(line);
   });
